@@ -1,0 +1,237 @@
+"""The record store contract, run against every backend."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tracking.errors import ConflictError, NotFoundError, RunFinishedError
+from tracking.records import FileRecord, RunOrder, RunStatus, utcnow
+from tracking.stores import open_record_store
+from tracking.stores.base import RecordStore
+
+BACKENDS = ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    uri = {"sqlite": f"sqlite:///{tmp_path / 'records.db'}"}[request.param]
+    opened = open_record_store(uri)
+    yield opened
+    opened.close()
+
+
+def _runs(store: RecordStore, experiment_id: int, n: int) -> list[str]:
+    ids = [f"run-{experiment_id}-{i}" for i in range(n)]
+    for run_id in ids:
+        store.create_run(experiment_id, run_id)
+    return ids
+
+
+def test_experiments_are_created_once_and_found_by_name(store: RecordStore) -> None:
+    first = store.get_or_create_experiment("exp")
+    again = store.get_or_create_experiment("exp")
+    assert first == again
+    assert store.get_experiment("exp") == first
+    with pytest.raises(NotFoundError, match="'nope'"):
+        store.get_experiment("nope")
+
+
+def test_run_numbers_count_up_within_each_experiment(store: RecordStore) -> None:
+    a = store.get_or_create_experiment("a").id
+    b = store.get_or_create_experiment("b").id
+    numbers_a = [store.create_run(a, f"a{i}").number for i in range(3)]
+    numbers_b = [store.create_run(b, f"b{i}").number for i in range(2)]
+    assert numbers_a == [1, 2, 3]
+    assert numbers_b == [1, 2]
+    summaries = {s.experiment.name: s for s in store.list_experiments()}
+    assert summaries["a"].run_count == 3
+    assert summaries["b"].last_activity is not None
+
+
+def test_a_new_run_is_running_with_its_properties_and_tags(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    run = store.create_run(exp, "r1", properties={"ray.trial_id": "t1"}, tags={"k": "v"})
+    assert run.status is RunStatus.RUNNING
+    assert run.end_time is None
+    assert dict(run.properties) == {"ray.trial_id": "t1"}
+    assert dict(run.tags) == {"k": "v"}
+    assert store.find_runs_by_property(exp, "ray.trial_id", "t1") == [store.get_run("r1")]
+    assert store.find_runs_by_property(exp, "ray.trial_id", "t2") == []
+
+
+def test_duplicate_run_ids_and_unknown_runs_are_refused(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r1")
+    with pytest.raises(ConflictError):
+        store.create_run(exp, "r1")
+    with pytest.raises(NotFoundError, match="'ghost'"):
+        store.get_run("ghost")
+    with pytest.raises(NotFoundError):
+        store.log_batch("ghost", metrics=[("m", 1.0)])
+    with pytest.raises(NotFoundError):
+        store.create_run(10_000, "r2")
+
+
+def test_metric_values_keep_their_order_and_summaries_follow(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    store.log_batch("r", metrics=[("loss", 3.0), ("loss", 1.0), ("acc", 0.5)])
+    store.log_batch("r", metrics=[("loss", 2.0)])
+    history = store.get_metric_history("r")
+    assert [(v.name, v.step, v.value) for v in history] == [
+        ("acc", 0, 0.5),
+        ("loss", 0, 3.0),
+        ("loss", 1, 1.0),
+        ("loss", 2, 2.0),
+    ]
+    loss = store.get_metric_summaries("r")["loss"]
+    assert (loss.last, loss.min, loss.max, loss.count) == (2.0, 1.0, 3.0, 3)
+
+
+def test_non_finite_values_are_kept_but_never_best(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    for run_id, value in [("nan", math.nan), ("inf", math.inf), ("ninf", -math.inf), ("ok", 9.0)]:
+        store.create_run(exp, run_id)
+        store.log_batch(run_id, metrics=[("rmse", value)])
+    assert math.isnan(store.get_metric_history("nan")[0].value)
+    assert store.get_metric_history("ninf")[0].value == -math.inf
+    assert math.isnan(store.get_metric_summaries("nan")["rmse"].last)
+    best_min = store.best_run(exp, "rmse", maximize=False)
+    best_max = store.best_run(exp, "rmse", maximize=True)
+    assert best_min is not None and best_min.run_id == "ok"
+    assert best_max is not None and best_max.run_id == "ok"
+    assert store.best_run(exp, "other", maximize=False) is None
+
+
+def test_best_run_uses_each_runs_last_value(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "a")
+    store.log_batch("a", metrics=[("rmse", 1.0), ("rmse", 5.0)])
+    store.create_run(exp, "b")
+    store.log_batch("b", metrics=[("rmse", 3.0)])
+    assert store.best_run(exp, "rmse", maximize=False).run_id == "b"  # type: ignore[union-attr]
+    assert store.best_run(exp, "rmse", maximize=True).run_id == "a"  # type: ignore[union-attr]
+
+
+def test_finished_runs_refuse_values_but_accept_tags(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    done = store.set_status("r", RunStatus.COMPLETED)
+    assert done.status is RunStatus.COMPLETED and done.end_time is not None
+    with pytest.raises(RunFinishedError, match="Completed"):
+        store.log_batch("r", metrics=[("m", 1.0)])
+    with pytest.raises(RunFinishedError):
+        store.set_status("r", RunStatus.FAILED)
+    with pytest.raises(RunFinishedError):
+        store.add_file(FileRecord("r", "f", "file:///x", 1, "0" * 64, utcnow()))
+    store.log_batch("r", tags={"note": "good"})
+    assert dict(store.get_run("r").tags) == {"note": "good"}
+
+
+def test_failed_runs_keep_their_error(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    failed = store.set_status("r", RunStatus.FAILED, error="ValueError: boom")
+    assert failed.status is RunStatus.FAILED
+    assert store.get_run("r").error == "ValueError: boom"
+
+
+def test_params_and_properties_are_set_once_tags_change(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    store.log_batch("r", params={"alpha": 0.1, "solver": "auto"}, properties={"host": "h1"})
+    store.log_batch("r", params={"alpha": 0.1}, properties={"host": "h1"})  # same: fine
+    with pytest.raises(ConflictError, match="alpha"):
+        store.log_batch("r", params={"alpha": 0.2})
+    with pytest.raises(ConflictError, match="host"):
+        store.log_batch("r", properties={"host": "h2"})
+    store.log_batch("r", tags={"t": "1"})
+    store.log_batch("r", tags={"t": "2"})
+    assert store.get_params("r") == {"alpha": 0.1, "solver": "auto"}
+    assert dict(store.get_run("r").tags) == {"t": "2"}
+    assert dict(store.get_run("r").properties) == {"host": "h1"}
+
+
+def test_a_failed_batch_writes_nothing(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    store.log_batch("r", params={"alpha": 0.1})
+    with pytest.raises(ConflictError):
+        store.log_batch("r", metrics=[("m", 1.0)], params={"alpha": 0.5})
+    assert store.get_metric_history("r") == []
+
+
+def test_files_are_recorded_once_per_name(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    record = FileRecord("r", "outputs/m.pkl", "file:///s/m.pkl", 12, "a" * 64, utcnow())
+    store.add_file(record)
+    with pytest.raises(ConflictError, match="outputs/m.pkl"):
+        store.add_file(record)
+    assert store.list_files("r") == [record]
+    assert store.get_file("r", "outputs/m.pkl") == record
+    with pytest.raises(NotFoundError, match="other"):
+        store.get_file("r", "other")
+
+
+@pytest.fixture
+def table(store: RecordStore) -> tuple[RecordStore, int]:
+    """Six runs: rmse 6..1 (run 3 has NaN, run 5 none), alpha 0.1..0.6, run 2 failed."""
+    exp = store.get_or_create_experiment("table").id
+    for i, run_id in enumerate(_runs(store, exp, 6)):
+        if i != 4:
+            store.log_batch(run_id, metrics=[("rmse", math.nan if i == 2 else 6.0 - i)])
+        store.log_batch(run_id, params={"alpha": round(0.1 * (i + 1), 1)})
+        status = RunStatus.FAILED if i == 1 else RunStatus.COMPLETED
+        store.set_status(run_id, status)
+    return store, exp
+
+
+def _numbers(page) -> list[int]:  # type: ignore[no-untyped-def]
+    return [row.run.number for row in page.rows]
+
+
+def test_runs_table_sorts_by_metric_with_missing_values_last(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    ascending = store.search_runs(exp, order=RunOrder.parse("metrics.rmse"), limit=10)
+    assert ascending.total == 6
+    assert _numbers(ascending) == [6, 4, 2, 1, 3, 5]
+    descending = store.search_runs(
+        exp, order=RunOrder.parse("metrics.rmse", descending=True), limit=10
+    )
+    assert _numbers(descending) == [1, 2, 4, 6, 3, 5]
+
+
+def test_runs_table_pages_through_ranked_and_unranked_runs(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    order = RunOrder.parse("metrics.rmse")
+    pages = [_numbers(store.search_runs(exp, order=order, limit=2, offset=o)) for o in (0, 2, 4)]
+    assert pages == [[6, 4], [2, 1], [3, 5]]
+    assert _numbers(store.search_runs(exp, order=order, limit=2, offset=5)) == [5]
+    assert _numbers(store.search_runs(exp, order=order, limit=2, offset=6)) == []
+
+
+def test_runs_table_sorts_by_param_and_field_and_filters_status(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    by_alpha = store.search_runs(exp, order=RunOrder.parse("params.alpha", descending=True))
+    assert _numbers(by_alpha) == [6, 5, 4, 3, 2, 1]
+    newest = store.search_runs(exp)
+    assert _numbers(newest) == [6, 5, 4, 3, 2, 1]
+    failed = store.search_runs(exp, status=RunStatus.FAILED)
+    assert failed.total == 1 and _numbers(failed) == [2]
+    completed = store.search_runs(
+        exp, order=RunOrder.parse("metrics.rmse"), status=RunStatus.COMPLETED
+    )
+    assert completed.total == 5 and _numbers(completed) == [6, 4, 1, 3, 5]
+
+
+def test_runs_table_rows_carry_params_and_final_metrics(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    row = store.search_runs(exp, order=RunOrder.parse("number"), limit=1).rows[0]
+    assert row.run.number == 1
+    assert dict(row.params) == {"alpha": 0.1}
+    assert dict(row.metrics) == {"rmse": 6.0}

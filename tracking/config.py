@@ -1,0 +1,114 @@
+"""Reading a workspace's `config.json`: the fields, their checks and path resolution."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracking.errors import ConfigError
+
+CONFIG_NAMES = ("config.json", ".azureml/config.json")
+DEFAULT_FOLDER = "workspace"
+FIELDS = ("name", "tracking_uri", "storage_uri", "s3_endpoint_url", "portal_url")
+# Keys of an Azure Machine Learning config.json, accepted so that one file can serve both.
+AZURE_FIELDS = ("subscription_id", "resource_group", "workspace_name")
+
+_announced = False
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    name: str
+    tracking_uri: str
+    storage_uri: str
+    s3_endpoint_url: str | None = None
+    portal_url: str | None = None
+    base_dir: Path | None = None  # where relative paths in the URIs resolve
+    source: Path | None = None  # the config file, if there was one
+
+
+def redact(uri: str) -> str:
+    """`uri` with any password replaced by '***', for messages and reprs."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", uri)
+
+
+def default_config(folder: Path) -> WorkspaceConfig:
+    """The embedded workspace: a SQLite file and a storage folder under `folder/workspace`."""
+    root = folder / DEFAULT_FOLDER
+    return WorkspaceConfig(
+        name="local",
+        tracking_uri=f"sqlite:///{root / 'records.db'}",
+        storage_uri=str(root / "storage"),
+        base_dir=folder,
+    )
+
+
+def announce_default(config: WorkspaceConfig) -> None:
+    """Say once per process, on stderr, that the embedded workspace is in use."""
+    global _announced
+    if not _announced:
+        _announced = True
+        print(
+            f"tracking: no config.json found; using the local workspace in "
+            f"{config.base_dir / DEFAULT_FOLDER if config.base_dir else DEFAULT_FOLDER}",
+            file=sys.stderr,
+        )
+
+
+def find_config(path: str | Path | None) -> Path | None:
+    """The config file that `path` (a file, a folder, or None for the current folder) names.
+
+    Raises:
+        ConfigError: `path` was given but no config file is there.
+    """
+    start = Path.cwd() if path is None else Path(path).expanduser()
+    if start.is_file():
+        return start
+    candidates = [start / name for name in CONFIG_NAMES]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None and path is not None:
+        raise ConfigError(
+            f"no workspace config at {start}: expected a config.json file or a folder holding one"
+        )
+    return found
+
+
+def load_config(file: Path) -> WorkspaceConfig:
+    """Parse and check a config file.
+
+    Raises:
+        ConfigError: the file is not a JSON object of the accepted fields and types.
+    """
+    try:
+        data: Any = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(f"workspace config {file} is not readable JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"workspace config {file} must hold a JSON object, not {type(data).__name__}"
+        )
+    unknown = sorted(set(data) - set(FIELDS) - set(AZURE_FIELDS))
+    if unknown:
+        raise ConfigError(
+            f"workspace config {file} has unknown field(s) {', '.join(map(repr, unknown))}; "
+            f"accepted: {', '.join(FIELDS)}"
+        )
+    for key, value in data.items():
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(
+                f"workspace config {file}: field {key!r} must be a string, not {value!r}"
+            )
+    default = default_config(file.parent)
+    return WorkspaceConfig(
+        name=data.get("name") or data.get("workspace_name") or default.name,
+        tracking_uri=data.get("tracking_uri") or default.tracking_uri,
+        storage_uri=data.get("storage_uri") or default.storage_uri,
+        s3_endpoint_url=data.get("s3_endpoint_url"),
+        portal_url=data.get("portal_url"),
+        base_dir=file.parent.absolute(),
+        source=file.absolute(),
+    )

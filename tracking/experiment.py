@@ -1,0 +1,206 @@
+"""`Experiment`: a named group of runs in a workspace."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from tracking.errors import NotFoundError, ValidationError
+from tracking.names import check_experiment_name
+from tracking.records import ExperimentRecord, RunOrder, RunPage, RunStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tracking.run import Run
+    from tracking.workspace import Workspace
+
+_PAGE = 2000
+
+
+def parse_status(status: str | RunStatus | None) -> RunStatus | None:
+    """A status from its Azure name ('Completed') or a `RunStatus`; None stays None."""
+    if status is None or isinstance(status, RunStatus):
+        return status
+    for candidate in RunStatus:
+        if candidate.value.lower() == str(status).lower():
+            return candidate
+    raise ValidationError(
+        f"status {status!r} is not accepted: use one of {', '.join(s.value for s in RunStatus)}"
+    )
+
+
+class Experiment:
+    """An experiment of a workspace, created on first use (as azureml.core's `Experiment`).
+
+    Args:
+        workspace: the workspace that holds it.
+        name: 1 to 255 letters, digits, '-', '_' or '.'.
+
+    Raises:
+        ValidationError: the name is not accepted.
+    """
+
+    def __init__(self, workspace: Workspace, name: str, **_azure_kwargs: Any) -> None:
+        check_experiment_name(name)
+        self._workspace = workspace
+        self._record = workspace.records.get_or_create_experiment(name)
+
+    @classmethod
+    def _of(cls, workspace: Workspace, record: ExperimentRecord) -> Experiment:
+        self = cls.__new__(cls)
+        self._workspace = workspace
+        self._record = record
+        return self
+
+    @property
+    def workspace(self) -> Workspace:
+        return self._workspace
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def id(self) -> int:
+        return self._record.id
+
+    @property
+    def portal_url(self) -> str:
+        return f"{self._workspace.portal_url}/experiments/{quote(self.name)}"
+
+    def start_logging(
+        self,
+        *,
+        display_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        run_id: str | None = None,
+        **_azure_kwargs: Any,
+    ) -> Run:
+        """Start a new run of this experiment and return it, `Running`."""
+        from tracking.run import Run
+
+        record = self._workspace.records.create_run(
+            self.id,
+            run_id or str(uuid.uuid4()),
+            display_name=display_name,
+            properties=properties,
+            tags=tags,
+        )
+        return Run._of(self, record)
+
+    def get_runs(
+        self, *, status: str | RunStatus | None = None, **_azure_kwargs: Any
+    ) -> Iterator[Run]:
+        """Yield the experiment's runs, newest first (optionally only those with `status`)."""
+        from tracking.run import Run
+
+        offset = 0
+        order = RunOrder("field", "number", descending=True)
+        wanted = parse_status(status)
+        while True:
+            page = self.search_runs(order=order, status=wanted, limit=_PAGE, offset=offset)
+            for row in page.rows:
+                yield Run._of(self, row.run)
+            offset += len(page.rows)
+            if not page.rows or offset >= page.total:
+                return
+
+    def search_runs(
+        self,
+        *,
+        order: RunOrder | str | None = None,
+        status: str | RunStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunPage:
+        """One page of the runs table, with params and final metrics (the portal's view).
+
+        Args:
+            order: a `RunOrder` or its text: 'number', 'start_time', 'metrics.rmse',
+                'params.alpha'; prefix '-' for descending. Default: newest first.
+        """
+        if isinstance(order, str):
+            descending = order.startswith("-")
+            order = RunOrder.parse(order.lstrip("-"), descending=descending)
+        return self._workspace.records.search_runs(
+            self.id, order=order, status=parse_status(status), limit=limit, offset=offset
+        )
+
+    def get_best_run(self, metric: str, mode: str = "min") -> Run:
+        """The run whose last value of `metric` is best; NaN and infinities never are.
+
+        Raises:
+            ValidationError: `mode` is not 'min' or 'max'.
+            NotFoundError: no run has a finite value of `metric`.
+        """
+        from tracking.run import Run
+
+        if mode not in ("min", "max"):
+            raise ValidationError(f"mode {mode!r} is not accepted: use 'min' or 'max'")
+        record = self._workspace.records.best_run(self.id, metric, maximize=mode == "max")
+        if record is None:
+            raise NotFoundError(
+                f"no run of experiment {self.name!r} has a finite value of metric {metric!r}"
+            )
+        return Run._of(self, record)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per run (oldest first): id, number, status, times, params, final metrics.
+
+        Params and metrics are columns named as logged; a param that shares its name with
+        a metric is called 'params.<name>'.
+        """
+        import pandas as pd
+
+        records = []
+        offset = 0
+        order = RunOrder("field", "number")
+        while True:
+            page = self.search_runs(order=order, limit=_PAGE, offset=offset)
+            for row in page.rows:
+                run = row.run
+                record = {
+                    "run_id": run.run_id,
+                    "number": run.number,
+                    "status": run.status.value,
+                    "start_time": run.start_time,
+                    "end_time": run.end_time,
+                }
+                for key, value in row.params.items():
+                    record[f"params.{key}" if key in row.metrics else key] = value
+                record.update(row.metrics)
+                records.append(record)
+            offset += len(page.rows)
+            if not page.rows or offset >= page.total:
+                break
+        return pd.DataFrame.from_records(records)
+
+    def __repr__(self) -> str:
+        return f"Experiment(Name: {self.name},\nWorkspace: {self._workspace.name})"
+
+    def _repr_html_(self) -> str:
+        name = html.escape(self.name)
+        workspace = html.escape(self._workspace.name)
+        link = html.escape(self.portal_url, quote=True)
+        return (
+            "<table style='width:100%'><tr><th>Name</th><th>Workspace</th>"
+            "<th>Report Page</th></tr>"
+            f"<tr><td>{name}</td><td>{workspace}</td>"
+            f'<td><a href="{link}" target="_blank" rel="noopener">Link to the portal</a>'
+            "</td></tr></table>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Experiment)
+            and other.id == self.id
+            and (other._workspace.tracking_uri == self._workspace.tracking_uri)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._workspace.tracking_uri, self.id))

@@ -1,0 +1,89 @@
+"""Validation of the names a user gives: experiment names, metric names and file names.
+
+File names are checked before any I/O. A name is percent-decoded until it stops changing,
+so an encoded traversal (`..%2f`, `%252e%252e%252f`) is judged by what it decodes to; the
+storage backends then check containment again after resolving the real path.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import unquote
+
+from tracking.errors import ValidationError
+
+MAX_FILE_NAME = 1024
+_EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}")
+_FORBIDDEN_IN_FILE_NAMES = {"\\": "a backslash", "#": "'#'", ";": "';'", "?": "'?'", ":": "':'"}
+
+
+def check_experiment_name(name: object) -> str:
+    """Return `name` if it is a valid experiment name, else raise `ValidationError`."""
+    if not isinstance(name, str) or not _EXPERIMENT_NAME.fullmatch(name) or ".." in name:
+        raise ValidationError(
+            f"experiment name {name!r} is not accepted: use 1 to 255 letters, digits, "
+            "'-', '_' or '.', starting with a letter or digit"
+        )
+    return name
+
+
+def check_key(kind: str, key: object) -> str:
+    """Return a metric, param, tag or property name if it is usable, else raise."""
+    if not isinstance(key, str) or not key.strip() or len(key) > 255 or _has_control(key):
+        raise ValidationError(
+            f"{kind} name {key!r} is not accepted: use a non-empty string of at most 255 "
+            "printable characters"
+        )
+    return key
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+
+
+def _fully_decoded(name: str) -> str:
+    for _ in range(10):
+        decoded = unquote(name)
+        if decoded == name:
+            return name
+        name = decoded
+    raise ValidationError(f"file name {name!r} is not accepted: it is percent-encoded too deeply")
+
+
+def check_file_name(name: object) -> str:
+    """Return `name` if it is a safe relative file name, else raise `ValidationError`.
+
+    Accepted: relative paths of '/'-separated segments, none empty, '.' or '..'. Rejected,
+    whatever their percent-encoding: absolute paths, drive letters, backslashes, '#', ';',
+    '?', ':' and control characters.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValidationError(f"file name {name!r} is not accepted: it must be a non-empty string")
+    if len(name) > MAX_FILE_NAME:
+        raise ValidationError(
+            f"file name {name[:40]!r}... is not accepted: longer than {MAX_FILE_NAME} characters"
+        )
+    decoded = _fully_decoded(name)
+    for candidate in {name, decoded}:
+        _check_decoded_file_name(name, candidate)
+    return name
+
+
+def _check_decoded_file_name(original: str, name: str) -> None:
+    def reject(why: str) -> ValidationError:
+        return ValidationError(
+            f"file name {original!r} is not accepted: {why}; use a relative path such as "
+            "'outputs/model.pkl'"
+        )
+
+    if _has_control(name):
+        raise reject("it contains control characters")
+    for char, label in _FORBIDDEN_IN_FILE_NAMES.items():
+        if char in name:
+            raise reject(f"it contains {label}")
+    if name.startswith("/") or name.startswith("~"):
+        raise reject("it is an absolute path")
+    segments = name.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise reject("it has an empty, '.' or '..' path segment")

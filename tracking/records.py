@@ -1,0 +1,162 @@
+"""Frozen records that cross the store boundaries.
+
+Stores return these and nothing else: no SQLAlchemy rows or boto3 responses leave the module
+that made them.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any
+
+
+class RunStatus(str, enum.Enum):
+    """A run's status, in Azure Machine Learning's words."""
+
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class ExperimentRecord:
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """An experiment with what its list page shows."""
+
+    experiment: ExperimentRecord
+    run_count: int
+    last_activity: datetime | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    experiment_id: int
+    number: int
+    status: RunStatus
+    start_time: datetime
+    end_time: datetime | None = None
+    display_name: str | None = None
+    error: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "properties", _frozen(self.properties))
+        object.__setattr__(self, "tags", _frozen(self.tags))
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One logged value. `step` orders the values of one metric within a run."""
+
+    name: str
+    value: float
+    step: int
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """What a run's metric came to: the last value, and the least and greatest finite values."""
+
+    name: str
+    last: float
+    min: float | None
+    max: float | None
+    count: int
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file of a run: where it lives, and the size and SHA-256 it had when recorded."""
+
+    run_id: str
+    name: str
+    uri: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A run with its params and final metric values, as a runs table shows it."""
+
+    run: RunRecord
+    params: Mapping[str, Any]
+    metrics: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", _frozen(self.params))
+        object.__setattr__(self, "metrics", _frozen(self.metrics))
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of a sorted, filtered runs table, and how many runs match in all."""
+
+    total: int
+    rows: tuple[RunRow, ...]
+
+
+def is_finite(value: float) -> bool:
+    return not (math.isnan(value) or math.isinf(value))
+
+
+RUN_FIELDS = ("number", "start_time", "end_time", "status", "run_id")
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """How to sort a runs table: by a run field, a metric's last value or a param.
+
+    `RunOrder.parse("metrics.rmse")`, `RunOrder.parse("params.alpha", descending=True)`,
+    `RunOrder.parse("number")`. Runs without the metric or param, and non-finite metric
+    values, sort after all the others in either direction.
+    """
+
+    kind: str  # "field", "metric" or "param"
+    name: str
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str, *, descending: bool = False) -> RunOrder:
+        from tracking.errors import ValidationError
+
+        prefix, _, rest = text.partition(".")
+        if prefix in ("metrics", "params") and rest:
+            return cls("metric" if prefix == "metrics" else "param", rest, descending)
+        if text in RUN_FIELDS:
+            return cls("field", text, descending)
+        raise ValidationError(
+            f"cannot sort runs by {text!r}: use one of {', '.join(RUN_FIELDS)}, "
+            "'metrics.<name>' or 'params.<name>'"
+        )

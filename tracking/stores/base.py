@@ -1,0 +1,192 @@
+"""The record store contract: experiments, runs, metrics, params, tags and file records.
+
+Every backend implements `RecordStore` and passes the contract suite in
+`tests/test_record_store_contract.py`.
+
+Rules every implementation keeps:
+- It takes and returns only the frozen records of `tracking.records`, plain ids and
+  built-in values.
+- It is safe to use from several threads of one process, and from several processes on the
+  same database: every method is one short transaction.
+- A run's number is 1, 2, 3... within its experiment, assigned once and never reused.
+- Writes to a run that is no longer `Running` raise `RunFinishedError` (status changes too).
+- Non-finite metric values are stored and returned as they were logged, but never sort
+  before finite ones and are never chosen as a best value.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from tracking.records import (
+    ExperimentRecord,
+    ExperimentSummary,
+    FileRecord,
+    MetricSummary,
+    MetricValue,
+    RunOrder,
+    RunPage,
+    RunRecord,
+    RunStatus,
+)
+
+
+class RecordStore(abc.ABC):
+    """Where experiments and runs are recorded."""
+
+    # -- experiments -------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_or_create_experiment(self, name: str) -> ExperimentRecord:
+        """Return the experiment called `name`, creating it if it does not exist."""
+
+    @abc.abstractmethod
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        """Return the experiment called `name`.
+
+        Raises:
+            NotFoundError: no experiment has that name.
+        """
+
+    @abc.abstractmethod
+    def list_experiments(self) -> list[ExperimentSummary]:
+        """Return every experiment with its run count and last activity, by name."""
+
+    # -- runs --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: int,
+        run_id: str,
+        *,
+        display_name: str | None = None,
+        properties: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        start_time: datetime | None = None,
+    ) -> RunRecord:
+        """Create a `Running` run with the next run number of the experiment.
+
+        Raises:
+            NotFoundError: the experiment does not exist.
+            ConflictError: a run with this id exists.
+        """
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord:
+        """Return the run with this id.
+
+        Raises:
+            NotFoundError: no run has this id.
+        """
+
+    @abc.abstractmethod
+    def find_runs_by_property(self, experiment_id: int, key: str, value: str) -> list[RunRecord]:
+        """Return the runs of the experiment whose property `key` equals `value`."""
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_id: int,
+        *,
+        order: RunOrder | None = None,
+        status: RunStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunPage:
+        """Return one page of the experiment's runs with their params and final metrics.
+
+        Args:
+            order: the sort; by default newest first (run number descending).
+            status: only runs with this status.
+            limit: at most this many rows.
+            offset: skip this many rows of the sorted, filtered table.
+
+        Returns:
+            The page and the number of runs that match in all.
+        """
+
+    @abc.abstractmethod
+    def best_run(self, experiment_id: int, metric: str, *, maximize: bool) -> RunRecord | None:
+        """Return the run whose last finite value of `metric` is least (or greatest).
+
+        Runs whose last value is NaN or infinite are never chosen. Returns None if no run
+        has a finite value of the metric.
+        """
+
+    @abc.abstractmethod
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        end_time: datetime | None = None,
+    ) -> RunRecord:
+        """Finish a running run with a terminal status.
+
+        Raises:
+            RunFinishedError: the run has already finished.
+        """
+
+    # -- values ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[tuple[str, float]] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        timestamp: datetime | None = None,
+    ) -> None:
+        """Record metric values (in order), params, tags and properties in one transaction.
+
+        Each metric value gets the next step of its name within the run. Params and
+        properties are set once: setting one again to a different value raises
+        `ConflictError`. Tags may change.
+
+        Raises:
+            NotFoundError: no run has this id.
+            RunFinishedError: the run has finished (metrics, params and properties only;
+                tags may be changed at any time).
+        """
+
+    @abc.abstractmethod
+    def get_metric_history(self, run_id: str) -> list[MetricValue]:
+        """Return every metric value of the run, by name and then step."""
+
+    @abc.abstractmethod
+    def get_metric_summaries(self, run_id: str) -> dict[str, MetricSummary]:
+        """Return the summary of each metric of the run."""
+
+    @abc.abstractmethod
+    def get_params(self, run_id: str) -> dict[str, Any]:
+        """Return the run's params."""
+
+    # -- files -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_file(self, record: FileRecord) -> None:
+        """Record a file of a running run.
+
+        Raises:
+            ConflictError: the run already has a file of that name.
+            RunFinishedError: the run has finished.
+        """
+
+    @abc.abstractmethod
+    def list_files(self, run_id: str) -> list[FileRecord]:
+        """Return the run's files, by name."""
+
+    @abc.abstractmethod
+    def get_file(self, run_id: str, name: str) -> FileRecord:
+        """Return the run's file called `name`.
+
+        Raises:
+            NotFoundError: the run has no such file.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections. The store must not be used afterwards."""

@@ -1,0 +1,113 @@
+"""The SQL schema of the record store (portable across SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = "1"
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_activity", sa.DateTime(timezone=True)),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("display_name", sa.String(255)),
+    sa.Column("start_time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("end_time", sa.DateTime(timezone=True)),
+    sa.Column("error", sa.Text),
+    sa.UniqueConstraint("experiment_id", "number", name="uq_runs_experiment_number"),
+    sa.Index("ix_runs_experiment_status_number", "experiment_id", "status", "number"),
+    sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+    sa.Index("ix_runs_experiment_end", "experiment_id", "end_time"),
+)
+
+run_properties = sa.Table(
+    "run_properties",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("experiment_id", sa.Integer, nullable=False),
+    sa.Index("ix_run_properties_lookup", "experiment_id", "key", "value"),
+)
+
+run_tags = sa.Table(
+    "run_tags",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+params = sa.Table(
+    "params",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("experiment_id", sa.Integer, nullable=False),
+    sa.Column("value_json", sa.Text, nullable=False),
+    # The value as a number when it is one, so that runs sort by a param through an index.
+    sa.Column("value_num", sa.Float),
+    sa.Index("ix_params_sort", "experiment_id", "key", "value_num", "run_id"),
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("step", sa.Integer, primary_key=True),
+    # Finite values live in `value`; NaN and infinities in `special` ('nan', 'inf', '-inf'),
+    # because SQLite stores a NaN float as NULL.
+    sa.Column("value", sa.Float),
+    sa.Column("special", sa.String(8)),
+    sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
+)
+
+# One row per run and metric, kept up to date as values are written: best-run queries and
+# tables sorted by a metric read this through an index instead of scanning `metrics`.
+metric_summaries = sa.Table(
+    "metric_summaries",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("experiment_id", sa.Integer, nullable=False),
+    sa.Column("last", sa.Float),  # the last value if finite, else NULL (see last_special)
+    sa.Column("last_special", sa.String(8)),
+    sa.Column("min", sa.Float),
+    sa.Column("max", sa.Float),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Index("ix_metric_summaries_sort", "experiment_id", "name", "last", "run_id"),
+)
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("name", sa.String(1024), primary_key=True),
+    sa.Column("uri", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,528 @@
+"""`SqlRecordStore`: the record store on SQLite or PostgreSQL, through SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from tracking.errors import ConflictError, NotFoundError, RunFinishedError, StorageError
+from tracking.records import (
+    ExperimentRecord,
+    ExperimentSummary,
+    FileRecord,
+    MetricSummary,
+    MetricValue,
+    RunOrder,
+    RunPage,
+    RunRecord,
+    RunRow,
+    RunStatus,
+    is_finite,
+    utcnow,
+)
+from tracking.stores import schema as t
+from tracking.stores.base import RecordStore
+from tracking.stores.engine import create_engine, ensure_schema
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _split(value: float) -> tuple[float | None, str | None]:
+    """A metric value as (finite value, special spelling) for the two columns."""
+    if is_finite(value):
+        return value, None
+    return None, "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def _join(value: float | None, special: str | None) -> float:
+    return float(special) if special is not None else float(value)  # type: ignore[arg-type]
+
+
+def _param_columns(value: Any) -> tuple[str, float | None]:
+    number = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite(value):
+        number = float(value)
+    return json.dumps(value, sort_keys=True, default=str), number
+
+
+class SqlRecordStore(RecordStore):
+    """Records in a SQL database: SQLite (the default) or PostgreSQL.
+
+    Args:
+        engine: a SQLAlchemy engine made by `tracking.stores.engine.create_engine`, or
+            any engine whose SQLite connections use `BEGIN IMMEDIATE` for writes.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(tracking_write=True)
+        ensure_schema(engine)
+
+    @classmethod
+    def from_uri(cls, uri: str, *, base_dir: Path | None = None) -> SqlRecordStore:
+        return cls(create_engine(uri, base_dir=base_dir))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[sa.Connection]:
+        """One short transaction; database failures become `StorageError`."""
+        engine = self._writer if write else self._engine
+        try:
+            with engine.begin() as conn:
+                yield conn
+        except sa_exc.IntegrityError as err:
+            raise ConflictError(f"the record conflicts with an existing one: {err.orig}") from None
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as err:
+            url = self._engine.url.render_as_string(hide_password=True)
+            raise StorageError(f"the tracking database {url} failed: {err.orig}") from None
+
+    # -- experiments -------------------------------------------------------------------
+    def get_or_create_experiment(self, name: str) -> ExperimentRecord:
+        try:
+            return self.get_experiment(name)
+        except NotFoundError:
+            pass
+        try:
+            with self._tx(write=True) as conn:
+                conn.execute(sa.insert(t.experiments).values(name=name, created_at=utcnow()))
+        except ConflictError:
+            pass  # created by someone else in the meantime
+        return self.get_experiment(name)
+
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        with self._tx(write=False) as conn:
+            row = conn.execute(sa.select(t.experiments).where(t.experiments.c.name == name)).first()
+        if row is None:
+            raise NotFoundError(f"no experiment named {name!r} in this workspace")
+        return ExperimentRecord(row.id, row.name, _aware(row.created_at))  # type: ignore[arg-type]
+
+    def list_experiments(self) -> list[ExperimentSummary]:
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sa.select(t.experiments).order_by(t.experiments.c.name)).all()
+        return [
+            ExperimentSummary(
+                ExperimentRecord(row.id, row.name, _aware(row.created_at)),  # type: ignore[arg-type]
+                row.run_count,
+                _aware(row.last_activity),
+            )
+            for row in rows
+        ]
+
+    # -- runs --------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: int,
+        run_id: str,
+        *,
+        display_name: str | None = None,
+        properties: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        start_time: datetime | None = None,
+    ) -> RunRecord:
+        start_time = start_time or utcnow()
+        with self._tx(write=True) as conn:
+            # The counter update takes the experiment row's lock, so run numbers are
+            # assigned one at a time on PostgreSQL as well as on SQLite.
+            number = conn.execute(
+                sa.update(t.experiments)
+                .where(t.experiments.c.id == experiment_id)
+                .values(run_count=t.experiments.c.run_count + 1, last_activity=start_time)
+                .returning(t.experiments.c.run_count)
+            ).scalar_one_or_none()
+            if number is None:
+                raise NotFoundError(f"no experiment with id {experiment_id}")
+            conn.execute(
+                sa.insert(t.runs).values(
+                    run_id=run_id,
+                    experiment_id=experiment_id,
+                    number=number,
+                    status=RunStatus.RUNNING.value,
+                    display_name=display_name,
+                    start_time=start_time,
+                )
+            )
+            self._insert_pairs(conn, t.run_properties, run_id, properties, experiment_id)
+            self._insert_pairs(conn, t.run_tags, run_id, tags)
+        return self.get_run(run_id)
+
+    @staticmethod
+    def _insert_pairs(
+        conn: sa.Connection,
+        table: sa.Table,
+        run_id: str,
+        pairs: Mapping[str, str] | None,
+        experiment_id: int | None = None,
+    ) -> None:
+        if not pairs:
+            return
+        extra = {} if experiment_id is None else {"experiment_id": experiment_id}
+        conn.execute(
+            sa.insert(table),
+            [{"run_id": run_id, "key": k, "value": str(v), **extra} for k, v in pairs.items()],
+        )
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self._tx(write=False) as conn:
+            records = self._run_records(conn, [run_id])
+        if not records:
+            raise NotFoundError(f"no run with id {run_id!r} in this workspace")
+        return records[0]
+
+    def _run_records(self, conn: sa.Connection, run_ids: Sequence[str]) -> list[RunRecord]:
+        """The runs with these ids, in the order given (missing ids are left out)."""
+        rows = {
+            r.run_id: r for r in conn.execute(sa.select(t.runs).where(t.runs.c.run_id.in_(run_ids)))
+        }
+        pairs: dict[tuple[str, str], dict[str, str]] = {}
+        for table, kind in ((t.run_properties, "properties"), (t.run_tags, "tags")):
+            query = sa.select(table.c.run_id, table.c.key, table.c.value).where(
+                table.c.run_id.in_(run_ids)
+            )
+            for rid, key, value in conn.execute(query):
+                pairs.setdefault((rid, kind), {})[key] = value
+        return [
+            RunRecord(
+                run_id=row.run_id,
+                experiment_id=row.experiment_id,
+                number=row.number,
+                status=RunStatus(row.status),
+                start_time=_aware(row.start_time),  # type: ignore[arg-type]
+                end_time=_aware(row.end_time),
+                display_name=row.display_name,
+                error=row.error,
+                properties=pairs.get((row.run_id, "properties"), {}),
+                tags=pairs.get((row.run_id, "tags"), {}),
+            )
+            for rid in run_ids
+            if (row := rows.get(rid)) is not None
+        ]
+
+    def find_runs_by_property(self, experiment_id: int, key: str, value: str) -> list[RunRecord]:
+        p = t.run_properties
+        with self._tx(write=False) as conn:
+            ids = (
+                conn.execute(
+                    sa.select(p.c.run_id).where(
+                        p.c.experiment_id == experiment_id, p.c.key == key, p.c.value == value
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            return sorted(self._run_records(conn, ids), key=lambda r: r.number)
+
+    def search_runs(
+        self,
+        experiment_id: int,
+        *,
+        order: RunOrder | None = None,
+        status: RunStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunPage:
+        from tracking.stores.queries import page_of_run_ids
+
+        with self._tx(write=False) as conn:
+            total, ids = page_of_run_ids(
+                conn,
+                experiment_id,
+                order or RunOrder("field", "number", descending=True),
+                status,
+                limit,
+                offset,
+            )
+            return RunPage(total, tuple(self._run_rows(conn, ids)))
+
+    def _run_rows(self, conn: sa.Connection, run_ids: Sequence[str]) -> list[RunRow]:
+        params: dict[str, dict[str, Any]] = {}
+        query = sa.select(t.params.c.run_id, t.params.c.key, t.params.c.value_json)
+        for rid, key, value in conn.execute(query.where(t.params.c.run_id.in_(run_ids))):
+            params.setdefault(rid, {})[key] = json.loads(value)
+        last: dict[str, dict[str, float]] = {}
+        s = t.metric_summaries
+        summaries = sa.select(s.c.run_id, s.c.name, s.c.last, s.c.last_special)
+        for rid, name, value, special in conn.execute(summaries.where(s.c.run_id.in_(run_ids))):
+            last.setdefault(rid, {})[name] = _join(value, special)
+        return [
+            RunRow(record, params.get(record.run_id, {}), last.get(record.run_id, {}))
+            for record in self._run_records(conn, run_ids)
+        ]
+
+    def best_run(self, experiment_id: int, metric: str, *, maximize: bool) -> RunRecord | None:
+        s = t.metric_summaries
+        order = (s.c.last.desc(), s.c.run_id.desc()) if maximize else (s.c.last, s.c.run_id)
+        with self._tx(write=False) as conn:
+            run_id = conn.execute(
+                sa.select(s.c.run_id)
+                .where(
+                    s.c.experiment_id == experiment_id, s.c.name == metric, s.c.last.is_not(None)
+                )
+                .order_by(*order)
+                .limit(1)
+            ).scalar_one_or_none()
+        return None if run_id is None else self.get_run(run_id)
+
+    def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        end_time: datetime | None = None,
+    ) -> RunRecord:
+        end_time = end_time or utcnow()
+        with self._tx(write=True) as conn:
+            experiment_id = self._running_run(conn, run_id)
+            conn.execute(
+                sa.update(t.runs)
+                .where(t.runs.c.run_id == run_id)
+                .values(status=status.value, end_time=end_time, error=error)
+            )
+            conn.execute(
+                sa.update(t.experiments)
+                .where(t.experiments.c.id == experiment_id)
+                .values(last_activity=end_time)
+            )
+        return self.get_run(run_id)
+
+    def _running_run(self, conn: sa.Connection, run_id: str, *, must_run: bool = True) -> int:
+        """Lock the run's row and return its experiment id, checking that it is running."""
+        row = conn.execute(
+            sa.select(t.runs.c.status, t.runs.c.experiment_id)
+            .where(t.runs.c.run_id == run_id)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r} in this workspace")
+        if must_run and row.status != RunStatus.RUNNING.value:
+            raise RunFinishedError(f"run {run_id!r} has already finished ({row.status})")
+        return int(row.experiment_id)
+
+    # -- values ------------------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[tuple[str, float]] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        timestamp: datetime | None = None,
+    ) -> None:
+        timestamp = timestamp or utcnow()
+        with self._tx(write=True) as conn:
+            must_run = bool(metrics or params or properties)
+            experiment_id = self._running_run(conn, run_id, must_run=must_run)
+            if metrics:
+                self._write_metrics(conn, run_id, experiment_id, metrics, timestamp)
+            if params:
+                values = {k: _param_columns(v) for k, v in params.items()}
+                self._set_once(
+                    conn,
+                    t.params,
+                    run_id,
+                    {k: json for k, (json, _) in values.items()},
+                    [
+                        {
+                            "run_id": run_id,
+                            "key": k,
+                            "experiment_id": experiment_id,
+                            "value_json": js,
+                            "value_num": num,
+                        }
+                        for k, (js, num) in values.items()
+                    ],
+                    value_column="value_json",
+                )
+            if properties:
+                props = {k: str(v) for k, v in properties.items()}
+                self._set_once(
+                    conn,
+                    t.run_properties,
+                    run_id,
+                    props,
+                    [
+                        {"run_id": run_id, "key": k, "value": v, "experiment_id": experiment_id}
+                        for k, v in props.items()
+                    ],
+                    value_column="value",
+                )
+            if tags:
+                tg = t.run_tags
+                conn.execute(sa.delete(tg).where(tg.c.run_id == run_id, tg.c.key.in_(list(tags))))
+                self._insert_pairs(conn, tg, run_id, tags)
+
+    @staticmethod
+    def _set_once(
+        conn: sa.Connection,
+        table: sa.Table,
+        run_id: str,
+        wanted: Mapping[str, str],
+        rows: list[dict[str, Any]],
+        *,
+        value_column: str,
+    ) -> None:
+        """Insert key/value rows that are new; an existing key must keep its value."""
+        existing = dict(
+            conn.execute(
+                sa.select(table.c.key, table.c[value_column]).where(
+                    table.c.run_id == run_id, table.c.key.in_(list(wanted))
+                )
+            ).all()
+        )
+        for key, value in existing.items():
+            if wanted[key] != value:
+                raise ConflictError(
+                    f"{table.name} {key!r} of run {run_id!r} is already {value}; "
+                    f"it cannot be changed to {wanted[key]}"
+                )
+        new_rows = [row for row in rows if row["key"] not in existing]
+        if new_rows:
+            conn.execute(sa.insert(table), new_rows)
+
+    @staticmethod
+    def _write_metrics(
+        conn: sa.Connection,
+        run_id: str,
+        experiment_id: int,
+        values: Sequence[tuple[str, float]],
+        timestamp: datetime,
+    ) -> None:
+        s = t.metric_summaries
+        names = sorted({name for name, _ in values})
+        summaries = {
+            row.name: row._asdict()
+            for row in conn.execute(sa.select(s).where(s.c.run_id == run_id, s.c.name.in_(names)))
+        }
+        rows = []
+        for name, value in values:
+            summary = summaries.get(name)
+            is_new = summary is None
+            if summary is None:
+                summary = summaries[name] = {
+                    "run_id": run_id,
+                    "name": name,
+                    "experiment_id": experiment_id,
+                    "min": None,
+                    "max": None,
+                    "count": 0,
+                }
+            finite, special = _split(value)
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "name": name,
+                    "step": summary["count"],
+                    "value": finite,
+                    "special": special,
+                    "timestamp": timestamp,
+                }
+            )
+            summary.update(last=finite, last_special=special, count=summary["count"] + 1)
+            if finite is not None:
+                summary["min"] = finite if summary["min"] is None else min(summary["min"], finite)
+                summary["max"] = finite if summary["max"] is None else max(summary["max"], finite)
+            summary.setdefault("_new", is_new)
+        conn.execute(sa.insert(t.metrics), rows)
+        new = [
+            {k: v for k, v in row.items() if k != "_new"}
+            for row in summaries.values()
+            if row.get("_new")
+        ]
+        if new:
+            conn.execute(sa.insert(s), new)
+        for row in summaries.values():
+            if row.get("_new", True) is False:
+                conn.execute(
+                    sa.update(s)
+                    .where(s.c.run_id == run_id, s.c.name == row["name"])
+                    .values(
+                        last=row["last"],
+                        last_special=row["last_special"],
+                        min=row["min"],
+                        max=row["max"],
+                        count=row["count"],
+                    )
+                )
+
+    def get_metric_history(self, run_id: str) -> list[MetricValue]:
+        m = t.metrics
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                sa.select(m).where(m.c.run_id == run_id).order_by(m.c.name, m.c.step)
+            ).all()
+        return [
+            MetricValue(r.name, _join(r.value, r.special), r.step, _aware(r.timestamp))  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    def get_metric_summaries(self, run_id: str) -> dict[str, MetricSummary]:
+        s = t.metric_summaries
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sa.select(s).where(s.c.run_id == run_id)).all()
+        return {
+            m["name"]: MetricSummary(
+                m["name"], _join(m["last"], m["last_special"]), m["min"], m["max"], m["count"]
+            )
+            for m in (row._mapping for row in rows)
+        }
+
+    def get_params(self, run_id: str) -> dict[str, Any]:
+        p = t.params
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sa.select(p.c.key, p.c.value_json).where(p.c.run_id == run_id))
+            return {key: json.loads(value) for key, value in rows}
+
+    # -- files -------------------------------------------------------------------------
+    def add_file(self, record: FileRecord) -> None:
+        with self._tx(write=True) as conn:
+            self._running_run(conn, record.run_id)
+            exists = conn.execute(
+                sa.select(t.files.c.name).where(
+                    t.files.c.run_id == record.run_id, t.files.c.name == record.name
+                )
+            ).first()
+            if exists:
+                raise ConflictError(
+                    f"run {record.run_id!r} already has a file named {record.name!r}"
+                )
+            conn.execute(sa.insert(t.files).values(**record.__dict__))
+
+    def list_files(self, run_id: str) -> list[FileRecord]:
+        f = t.files
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sa.select(f).where(f.c.run_id == run_id).order_by(f.c.name)).all()
+        return [self._file_record(row) for row in rows]
+
+    def get_file(self, run_id: str, name: str) -> FileRecord:
+        f = t.files
+        with self._tx(write=False) as conn:
+            row = conn.execute(sa.select(f).where(f.c.run_id == run_id, f.c.name == name)).first()
+        if row is None:
+            raise NotFoundError(f"run {run_id!r} has no file named {name!r}")
+        return self._file_record(row)
+
+    @staticmethod
+    def _file_record(row: sa.Row[Any]) -> FileRecord:
+        return FileRecord(
+            row.run_id,
+            row.name,
+            row.uri,
+            row.size,
+            row.sha256,
+            _aware(row.created_at),  # type: ignore[arg-type]
+        )

@@ -1,0 +1,190 @@
+"""`Workspace`: where a team's runs are recorded (a database) and their files kept (storage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracking.config import (
+    WorkspaceConfig,
+    announce_default,
+    default_config,
+    find_config,
+    load_config,
+    redact,
+)
+
+if TYPE_CHECKING:
+    from tracking.artifacts.base import ArtifactStore
+    from tracking.experiment import Experiment
+    from tracking.stores.base import RecordStore
+
+DEFAULT_PORTAL_URL = "http://127.0.0.1:8080"
+
+
+class Workspace:
+    """A tracking database and a storage root, under one name.
+
+    Most code gets one with `Workspace.from_config()`. The constructor serves code without a
+    config file; with no URIs it is the embedded workspace of the current folder.
+
+    Args:
+        name: a label shown in the portal and in notebooks.
+        tracking_uri: `sqlite:///path` or `postgresql://user@host/db`.
+        storage_uri: a folder path, `file:///...` or `s3://bucket/prefix`.
+        s3_endpoint_url: the S3 endpoint (None: the standard AWS chain, `AWS_ENDPOINT_URL`).
+        portal_url: where this workspace's portal is served, for links.
+        s3_client: a boto3 S3 client to use instead of making one.
+        base_dir: where relative paths in the URIs resolve (default: the current folder).
+
+    Raises:
+        ConfigError: a URI is malformed or has an unsupported scheme.
+        StorageError: the tracking database cannot be opened.
+    """
+
+    def __init__(
+        self,
+        name: str = "local",
+        *,
+        tracking_uri: str | None = None,
+        storage_uri: str | None = None,
+        s3_endpoint_url: str | None = None,
+        portal_url: str | None = None,
+        s3_client: Any = None,
+        base_dir: str | Path | None = None,
+    ) -> None:
+        base = Path(base_dir).absolute() if base_dir is not None else Path.cwd()
+        default = default_config(base)
+        self._config = WorkspaceConfig(
+            name=name,
+            tracking_uri=tracking_uri or default.tracking_uri,
+            storage_uri=storage_uri or default.storage_uri,
+            s3_endpoint_url=s3_endpoint_url,
+            portal_url=portal_url,
+            base_dir=base,
+        )
+        self._s3_client = s3_client
+        self._records: RecordStore | None = None
+        self._artifacts: ArtifactStore | None = None
+        self._open()
+
+    @classmethod
+    def from_config(
+        cls, path: str | Path | None = None, *, s3_client: Any = None, **_azure_kwargs: Any
+    ) -> Workspace:
+        """The workspace that a `config.json` describes.
+
+        Args:
+            path: the config file, or a folder holding `config.json` (or
+                `.azureml/config.json`). None: the current folder; if it has no config file,
+                the embedded workspace there (a SQLite file and a folder under ./workspace),
+                announced once on stderr.
+            s3_client: a boto3 S3 client to use instead of making one.
+
+        Raises:
+            ConfigError: `path` holds no config file, or the file is malformed.
+        """
+        found = find_config(path)
+        if found is None:
+            config = default_config(Path.cwd())
+            announce_default(config)
+        else:
+            config = load_config(found)
+        return cls._from(config, s3_client=s3_client)
+
+    @classmethod
+    def _from(cls, config: WorkspaceConfig, *, s3_client: Any = None) -> Workspace:
+        self = cls.__new__(cls)
+        self._config = config
+        self._s3_client = s3_client
+        self._records = None
+        self._artifacts = None
+        self._open()
+        return self
+
+    def _open(self) -> None:
+        from tracking.artifacts import open_artifact_store
+        from tracking.stores import open_record_store
+
+        config = self._config
+        self._artifacts = open_artifact_store(
+            config.storage_uri,
+            base_dir=config.base_dir,
+            s3_endpoint_url=config.s3_endpoint_url,
+            s3_client=self._s3_client,
+        )
+        self._records = open_record_store(config.tracking_uri, base_dir=config.base_dir)
+
+    # Ray may pickle a workspace into a task: the engine and the S3 client stay behind and
+    # are made again on the other side.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_config": self._config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._config = state["_config"]
+        self._s3_client = None
+        self._records = None
+        self._artifacts = None
+
+    @property
+    def records(self) -> RecordStore:
+        """The record store (experiments, runs, metrics, file records)."""
+        if self._records is None:
+            self._open()
+        return self._records  # type: ignore[return-value]
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """The artifact store (run files, and the sweep's checkpoints)."""
+        if self._artifacts is None:
+            self._open()
+        return self._artifacts  # type: ignore[return-value]
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def config(self) -> WorkspaceConfig:
+        return self._config
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._config.tracking_uri
+
+    @property
+    def storage_uri(self) -> str:
+        """The storage root as a URI (`file:///...` or `s3://...`)."""
+        return self.artifacts.root_uri
+
+    @property
+    def portal_url(self) -> str:
+        return (self._config.portal_url or DEFAULT_PORTAL_URL).rstrip("/")
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        """Every experiment of the workspace, by name (as azureml's `Workspace.experiments`)."""
+        from tracking.experiment import Experiment
+
+        return {
+            s.experiment.name: Experiment._of(self, s.experiment)
+            for s in self.records.list_experiments()
+        }
+
+    def get_details(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "trackingUri": redact(self._config.tracking_uri),
+            "storageUri": self.storage_uri,
+            "portalUrl": self.portal_url,
+            "configFile": str(self._config.source) if self._config.source else None,
+        }
+
+    def close(self) -> None:
+        """Release the database connections."""
+        if self._records is not None:
+            self._records.close()
+            self._records = None
+
+    def __repr__(self) -> str:
+        return f"Workspace.create(name={self.name!r}, tracking_uri={redact(self.tracking_uri)!r})"
