@@ -235,3 +235,32 @@ def test_runs_table_rows_carry_params_and_final_metrics(table) -> None:  # type:
     assert row.run.number == 1
     assert dict(row.params) == {"alpha": 0.1}
     assert dict(row.metrics) == {"rmse": 6.0}
+
+
+def test_columns_list_every_metric_and_param_name_once(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    store.create_run(exp, "extra")
+    store.log_batch("extra", metrics=[("mae", 1.0), ("rmse", 2.0)], params={"solver": "svd"})
+    assert store.list_columns(exp) == (["mae", "rmse"], ["alpha", "solver"])
+    other = store.get_or_create_experiment("other").id
+    assert store.list_columns(other) == ([], [])
+
+
+def test_chart_points_pair_each_runs_metric_with_its_param(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    points = store.chart_points(exp, "rmse", param="alpha")
+    assert [(p.number, p.x) for p in points] == [(1, 0.1), (2, 0.2), (3, 0.3), (4, 0.4), (6, 0.6)]
+    assert [p.y for p in points if p.number != 3] == [6.0, 5.0, 3.0, 1.0]
+    assert math.isnan(points[2].y)
+    assert all(p.x is None for p in store.chart_points(exp, "rmse"))
+
+
+def test_primary_metric_gives_each_experiment_its_best_value(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    assert store.list_experiments()[0].best_value is None
+    store.set_primary_metric(exp, "rmse", "max")
+    summary = store.list_experiments()[0]
+    assert summary.experiment.primary_metric == "rmse"
+    assert summary.best_value == 6.0
+    store.set_primary_metric(exp, "rmse", "min")
+    assert store.list_experiments()[0].best_value == 1.0

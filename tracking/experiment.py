@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tracking.errors import NotFoundError, ValidationError
-from tracking.names import check_experiment_name
+from tracking.names import check_experiment_name, check_key
 from tracking.records import ExperimentRecord, RunOrder, RunPage, RunStatus
 
 if TYPE_CHECKING:
@@ -67,6 +67,21 @@ class Experiment:
     @property
     def id(self) -> int:
         return self._record.id
+
+    @property
+    def primary_metric(self) -> tuple[str, str] | None:
+        """The metric that ranks this experiment's runs and its goal, e.g. ('rmse', 'min')."""
+        record = self._record
+        return (
+            None if record.primary_metric is None else (record.primary_metric, record.primary_goal)
+        )
+
+    def set_primary_metric(self, metric: str, mode: str = "min") -> None:
+        """Name the metric that ranks the runs (the portal's best-run tile and sort)."""
+        if mode not in ("min", "max"):
+            raise ValidationError(f"mode {mode!r} is not accepted: use 'min' or 'max'")
+        self._workspace.records.set_primary_metric(self.id, check_key("metric", metric), mode)
+        self._record = self._workspace.records.get_experiment(self.name)
 
     @property
     def portal_url(self) -> str:

@@ -44,6 +44,8 @@ class ExperimentRecord:
     id: int
     name: str
     created_at: datetime
+    primary_metric: str | None = None  # the metric that ranks its runs, e.g. 'rmse'
+    primary_goal: str = "min"  # 'min' or 'max'
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class ExperimentSummary:
     experiment: ExperimentRecord
     run_count: int
     last_activity: datetime | None
+    best_value: float | None = None  # of its primary metric, None without one
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,16 @@ class FileRecord:
     size: int
     sha256: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """A run's final value of a metric, and (when asked for) its value of a numeric param."""
+
+    run_id: str
+    number: int
+    x: float | None
+    y: float
 
 
 @dataclass(frozen=True)

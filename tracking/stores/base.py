@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from tracking.records import (
+    ChartPoint,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
@@ -53,6 +54,24 @@ class RecordStore(abc.ABC):
     @abc.abstractmethod
     def list_experiments(self) -> list[ExperimentSummary]:
         """Return every experiment with its run count and last activity, by name."""
+
+    @abc.abstractmethod
+    def set_primary_metric(self, experiment_id: int, metric: str, goal: str) -> None:
+        """Name the metric that ranks the experiment's runs, and whether 'min' or 'max' wins."""
+
+    @abc.abstractmethod
+    def list_columns(self, experiment_id: int) -> tuple[list[str], list[str]]:
+        """Return the metric names and the param names logged in the experiment, sorted."""
+
+    @abc.abstractmethod
+    def chart_points(
+        self, experiment_id: int, metric: str, *, param: str | None = None
+    ) -> list[ChartPoint]:
+        """Return each run's last value of `metric`, by run number.
+
+        With `param`, each point's `x` is the run's value of that param if it is a number
+        (else None). Runs without the metric are left out; non-finite values are included.
+        """
 
     # -- runs --------------------------------------------------------------------------
     @abc.abstractmethod

@@ -23,6 +23,18 @@ experiments = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_activity", sa.DateTime(timezone=True)),
+    sa.Column("primary_metric", sa.String(255)),
+    sa.Column("primary_goal", sa.String(8), nullable=False, server_default="min"),
+)
+
+# The metric and param names logged in each experiment: the runs table's columns and the
+# charts' menus, without a scan of every run.
+experiment_columns = sa.Table(
+    "experiment_columns",
+    metadata,
+    sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.id"), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),  # 'metric' or 'param'
+    sa.Column("name", sa.String(255), primary_key=True),
 )
 
 runs = sa.Table(

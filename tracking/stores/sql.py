@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 
 from tracking.errors import ConflictError, NotFoundError, RunFinishedError, StorageError
 from tracking.records import (
+    ChartPoint,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
@@ -108,19 +109,106 @@ class SqlRecordStore(RecordStore):
             row = conn.execute(sa.select(t.experiments).where(t.experiments.c.name == name)).first()
         if row is None:
             raise NotFoundError(f"no experiment named {name!r} in this workspace")
-        return ExperimentRecord(row.id, row.name, _aware(row.created_at))  # type: ignore[arg-type]
+        return self._experiment_record(row)
+
+    @staticmethod
+    def _experiment_record(row: sa.Row[Any]) -> ExperimentRecord:
+        return ExperimentRecord(
+            row.id,
+            row.name,
+            _aware(row.created_at),  # type: ignore[arg-type]
+            row.primary_metric,
+            row.primary_goal,
+        )
 
     def list_experiments(self) -> list[ExperimentSummary]:
         with self._tx(write=False) as conn:
             rows = conn.execute(sa.select(t.experiments).order_by(t.experiments.c.name)).all()
-        return [
-            ExperimentSummary(
-                ExperimentRecord(row.id, row.name, _aware(row.created_at)),  # type: ignore[arg-type]
-                row.run_count,
-                _aware(row.last_activity),
+            return [
+                ExperimentSummary(
+                    self._experiment_record(row),
+                    row.run_count,
+                    _aware(row.last_activity),
+                    self._best_value(conn, row.id, row.primary_metric, row.primary_goal),
+                )
+                for row in rows
+            ]
+
+    @staticmethod
+    def _best_value(
+        conn: sa.Connection, experiment_id: int, metric: str | None, goal: str
+    ) -> float | None:
+        if metric is None:
+            return None
+        s = t.metric_summaries
+        order = s.c.last.desc() if goal == "max" else s.c.last.asc()
+        return conn.execute(
+            sa.select(s.c.last)
+            .where(s.c.experiment_id == experiment_id, s.c.name == metric, s.c.last.is_not(None))
+            .order_by(order)
+            .limit(1)
+        ).scalar_one_or_none()
+
+    def set_primary_metric(self, experiment_id: int, metric: str, goal: str) -> None:
+        with self._tx(write=True) as conn:
+            conn.execute(
+                sa.update(t.experiments)
+                .where(t.experiments.c.id == experiment_id)
+                .values(primary_metric=metric, primary_goal=goal)
             )
+
+    def list_columns(self, experiment_id: int) -> tuple[list[str], list[str]]:
+        c = t.experiment_columns
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                sa.select(c.c.kind, c.c.name)
+                .where(c.c.experiment_id == experiment_id)
+                .order_by(c.c.name)
+            ).all()
+        return (
+            [name for kind, name in rows if kind == "metric"],
+            [name for kind, name in rows if kind == "param"],
+        )
+
+    def chart_points(
+        self, experiment_id: int, metric: str, *, param: str | None = None
+    ) -> list[ChartPoint]:
+        s, r, p = t.metric_summaries, t.runs, t.params
+        columns = [r.c.run_id, r.c.number, s.c.last, s.c.last_special]
+        query = sa.select(*columns).join(r, r.c.run_id == s.c.run_id)
+        if param is not None:
+            query = query.add_columns(p.c.value_num).outerjoin(
+                p, sa.and_(p.c.run_id == s.c.run_id, p.c.key == param)
+            )
+        query = query.where(s.c.experiment_id == experiment_id, s.c.name == metric)
+        with self._tx(write=False) as conn:
+            rows = conn.execute(query.order_by(r.c.number)).all()
+        return [
+            ChartPoint(row[0], row[1], row[4] if param is not None else None, _join(row[2], row[3]))
             for row in rows
         ]
+
+    def _add_columns(
+        self, conn: sa.Connection, experiment_id: int, kind: str, names: Sequence[str]
+    ) -> None:
+        """Remember that the experiment has these metric or param names."""
+        if not names:
+            return
+        c = t.experiment_columns
+        known = set(
+            conn.execute(
+                sa.select(c.c.name).where(
+                    c.c.experiment_id == experiment_id, c.c.kind == kind, c.c.name.in_(names)
+                )
+            ).scalars()
+        )
+        new = [
+            {"experiment_id": experiment_id, "kind": kind, "name": n}
+            for n in names
+            if n not in known
+        ]
+        if new:
+            conn.execute(sa.insert(c), new)
 
     # -- runs --------------------------------------------------------------------------
     def create_run(
@@ -330,37 +418,12 @@ class SqlRecordStore(RecordStore):
             if metrics:
                 self._write_metrics(conn, run_id, experiment_id, metrics, timestamp)
             if params:
-                values = {k: _param_columns(v) for k, v in params.items()}
-                self._set_once(
-                    conn,
-                    t.params,
-                    run_id,
-                    {k: json for k, (json, _) in values.items()},
-                    [
-                        {
-                            "run_id": run_id,
-                            "key": k,
-                            "experiment_id": experiment_id,
-                            "value_json": js,
-                            "value_num": num,
-                        }
-                        for k, (js, num) in values.items()
-                    ],
-                    value_column="value_json",
-                )
+                columns = {k: _param_columns(v) for k, v in params.items()}
+                new = self._set_once(conn, t.params, run_id, experiment_id, columns)
+                self._add_columns(conn, experiment_id, "param", new)
             if properties:
-                props = {k: str(v) for k, v in properties.items()}
-                self._set_once(
-                    conn,
-                    t.run_properties,
-                    run_id,
-                    props,
-                    [
-                        {"run_id": run_id, "key": k, "value": v, "experiment_id": experiment_id}
-                        for k, v in props.items()
-                    ],
-                    value_column="value",
-                )
+                props = {k: (str(v), None) for k, v in properties.items()}
+                self._set_once(conn, t.run_properties, run_id, experiment_id, props)
             if tags:
                 tg = t.run_tags
                 conn.execute(sa.delete(tg).where(tg.c.run_id == run_id, tg.c.key.in_(list(tags))))
@@ -371,56 +434,68 @@ class SqlRecordStore(RecordStore):
         conn: sa.Connection,
         table: sa.Table,
         run_id: str,
-        wanted: Mapping[str, str],
-        rows: list[dict[str, Any]],
-        *,
-        value_column: str,
-    ) -> None:
-        """Insert key/value rows that are new; an existing key must keep its value."""
+        experiment_id: int,
+        wanted: Mapping[str, tuple[str, float | None]],
+    ) -> list[str]:
+        """Insert the keys that are new (returned); an existing key must keep its value.
+
+        `wanted` maps each key to its text and, for params, its numeric value.
+        """
+        is_params = table is t.params
+        text = table.c.value_json if is_params else table.c.value
         existing = dict(
             conn.execute(
-                sa.select(table.c.key, table.c[value_column]).where(
+                sa.select(table.c.key, text).where(
                     table.c.run_id == run_id, table.c.key.in_(list(wanted))
                 )
             ).all()
         )
         for key, value in existing.items():
-            if wanted[key] != value:
+            if wanted[key][0] != value:
                 raise ConflictError(
-                    f"{table.name} {key!r} of run {run_id!r} is already {value}; "
-                    f"it cannot be changed to {wanted[key]}"
+                    f"{'param' if is_params else 'property'} {key!r} of run {run_id!r} is "
+                    f"already {value}; it cannot be changed to {wanted[key][0]}"
                 )
-        new_rows = [row for row in rows if row["key"] not in existing]
-        if new_rows:
-            conn.execute(sa.insert(table), new_rows)
+        rows = [
+            {"run_id": run_id, "key": key, "experiment_id": experiment_id, text.key: value}
+            | ({"value_num": number} if is_params else {})
+            for key, (value, number) in wanted.items()
+            if key not in existing
+        ]
+        if rows:
+            conn.execute(sa.insert(table), rows)
+        return [str(row["key"]) for row in rows]
 
-    @staticmethod
     def _write_metrics(
+        self,
         conn: sa.Connection,
         run_id: str,
         experiment_id: int,
         values: Sequence[tuple[str, float]],
         timestamp: datetime,
     ) -> None:
+        """Append the values, and bring each metric's summary row up to date."""
         s = t.metric_summaries
         names = sorted({name for name, _ in values})
-        summaries = {
+        old = {
             row.name: row._asdict()
             for row in conn.execute(sa.select(s).where(s.c.run_id == run_id, s.c.name.in_(names)))
         }
+        summaries = {
+            name: old.get(name)
+            or {
+                "run_id": run_id,
+                "name": name,
+                "experiment_id": experiment_id,
+                "min": None,
+                "max": None,
+                "count": 0,
+            }
+            for name in names
+        }
         rows = []
         for name, value in values:
-            summary = summaries.get(name)
-            is_new = summary is None
-            if summary is None:
-                summary = summaries[name] = {
-                    "run_id": run_id,
-                    "name": name,
-                    "experiment_id": experiment_id,
-                    "min": None,
-                    "max": None,
-                    "count": 0,
-                }
+            summary = summaries[name]
             finite, special = _split(value)
             rows.append(
                 {
@@ -436,28 +511,18 @@ class SqlRecordStore(RecordStore):
             if finite is not None:
                 summary["min"] = finite if summary["min"] is None else min(summary["min"], finite)
                 summary["max"] = finite if summary["max"] is None else max(summary["max"], finite)
-            summary.setdefault("_new", is_new)
         conn.execute(sa.insert(t.metrics), rows)
-        new = [
-            {k: v for k, v in row.items() if k != "_new"}
-            for row in summaries.values()
-            if row.get("_new")
-        ]
+        new = [summary for name, summary in summaries.items() if name not in old]
         if new:
             conn.execute(sa.insert(s), new)
-        for row in summaries.values():
-            if row.get("_new", True) is False:
-                conn.execute(
-                    sa.update(s)
-                    .where(s.c.run_id == run_id, s.c.name == row["name"])
-                    .values(
-                        last=row["last"],
-                        last_special=row["last_special"],
-                        min=row["min"],
-                        max=row["max"],
-                        count=row["count"],
-                    )
-                )
+            self._add_columns(conn, experiment_id, "metric", [row["name"] for row in new])
+        for name in old:
+            summary = summaries[name]
+            conn.execute(
+                sa.update(s)
+                .where(s.c.run_id == run_id, s.c.name == name)
+                .values({k: summary[k] for k in ("last", "last_special", "min", "max", "count")})
+            )
 
     def get_metric_history(self, run_id: str) -> list[MetricValue]:
         m = t.metrics
