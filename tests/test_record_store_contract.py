@@ -120,7 +120,8 @@ def test_best_run_uses_each_runs_last_value(store: RecordStore) -> None:
 def test_finished_runs_refuse_values_but_accept_tags(store: RecordStore) -> None:
     exp = store.get_or_create_experiment("e").id
     store.create_run(exp, "r")
-    done = store.set_status("r", RunStatus.COMPLETED)
+    store.set_status("r", RunStatus.COMPLETED)
+    done = store.get_run("r")
     assert done.status is RunStatus.COMPLETED and done.end_time is not None
     with pytest.raises(RunFinishedError, match="Completed"):
         store.log_batch("r", metrics=[("m", 1.0)])
@@ -135,8 +136,8 @@ def test_finished_runs_refuse_values_but_accept_tags(store: RecordStore) -> None
 def test_failed_runs_keep_their_error(store: RecordStore) -> None:
     exp = store.get_or_create_experiment("e").id
     store.create_run(exp, "r")
-    failed = store.set_status("r", RunStatus.FAILED, error="ValueError: boom")
-    assert failed.status is RunStatus.FAILED
+    store.set_status("r", RunStatus.FAILED, error="ValueError: boom")
+    assert store.get_run("r").status is RunStatus.FAILED
     assert store.get_run("r").error == "ValueError: boom"
 
 

@@ -7,6 +7,7 @@ import numbers
 import os
 import tempfile
 import traceback
+from dataclasses import replace
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -164,7 +165,7 @@ class Run:
     # -- lifecycle ---------------------------------------------------------------------
     def complete(self, **_azure_kwargs: Any) -> None:
         """Mark the run `Completed`."""
-        self._record = self._records.set_status(self.id, RunStatus.COMPLETED)
+        self._finish(RunStatus.COMPLETED)
 
     def fail(self, error_details: Any = None, error_code: str | None = None, **_: Any) -> None:
         """Mark the run `Failed`, keeping `error_details` (text or an exception)."""
@@ -173,11 +174,16 @@ class Run:
         error = None if error_details is None else str(error_details)
         if error_code:
             error = f"{error_code}: {error}" if error else error_code
-        self._record = self._records.set_status(self.id, RunStatus.FAILED, error=error)
+        self._finish(RunStatus.FAILED, error=error)
 
     def cancel(self) -> None:
         """Mark the run `Canceled`."""
-        self._record = self._records.set_status(self.id, RunStatus.CANCELED)
+        self._finish(RunStatus.CANCELED)
+
+    def _finish(self, status: RunStatus, *, error: str | None = None) -> None:
+        end_time = utcnow()
+        self._records.set_status(self.id, status, error=error, end_time=end_time)
+        self._record = replace(self._record, status=status, end_time=end_time, error=error)
 
     def __enter__(self) -> Run:
         return self

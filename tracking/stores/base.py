@@ -142,7 +142,7 @@ class RecordStore(abc.ABC):
         *,
         error: str | None = None,
         end_time: datetime | None = None,
-    ) -> RunRecord:
+    ) -> None:
         """Finish a running run with a terminal status.
 
         Raises:

@@ -69,6 +69,7 @@ class SqlRecordStore(RecordStore):
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
         self._writer = engine.execution_options(tracking_write=True)
+        self._known_columns: set[tuple[int, str, str]] = set()
         ensure_schema(engine)
 
     @classmethod
@@ -192,6 +193,7 @@ class SqlRecordStore(RecordStore):
         self, conn: sa.Connection, experiment_id: int, kind: str, names: Sequence[str]
     ) -> None:
         """Remember that the experiment has these metric or param names."""
+        names = [n for n in names if (experiment_id, kind, n) not in self._known_columns]
         if not names:
             return
         c = t.experiment_columns
@@ -209,6 +211,8 @@ class SqlRecordStore(RecordStore):
         ]
         if new:
             conn.execute(sa.insert(c), new)
+        # Columns are never removed, so what this process has seen stays true.
+        self._known_columns.update((experiment_id, kind, n) for n in names)
 
     # -- runs --------------------------------------------------------------------------
     def create_run(
@@ -245,7 +249,16 @@ class SqlRecordStore(RecordStore):
             )
             self._insert_pairs(conn, t.run_properties, run_id, properties, experiment_id)
             self._insert_pairs(conn, t.run_tags, run_id, tags)
-        return self.get_run(run_id)
+        return RunRecord(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            number=number,
+            status=RunStatus.RUNNING,
+            start_time=start_time,
+            display_name=display_name,
+            properties={k: str(v) for k, v in (properties or {}).items()},
+            tags={k: str(v) for k, v in (tags or {}).items()},
+        )
 
     @staticmethod
     def _insert_pairs(
@@ -371,7 +384,7 @@ class SqlRecordStore(RecordStore):
         *,
         error: str | None = None,
         end_time: datetime | None = None,
-    ) -> RunRecord:
+    ) -> None:
         end_time = end_time or utcnow()
         with self._tx(write=True) as conn:
             experiment_id = self._running_run(conn, run_id)
@@ -385,7 +398,6 @@ class SqlRecordStore(RecordStore):
                 .where(t.experiments.c.id == experiment_id)
                 .values(last_activity=end_time)
             )
-        return self.get_run(run_id)
 
     def _running_run(self, conn: sa.Connection, run_id: str, *, must_run: bool = True) -> int:
         """Lock the run's row and return its experiment id, checking that it is running."""
