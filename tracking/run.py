@@ -7,8 +7,8 @@ import numbers
 import os
 import tempfile
 import traceback
-from dataclasses import replace
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO

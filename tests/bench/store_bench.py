@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tracking.records import RunOrder, RunStatus  # noqa: E402
-from tracking.stores.sql import SqlRecordStore  # noqa: E402
+from tracking.records import RunOrder, RunStatus
+from tracking.stores.sql import SqlRecordStore
 
 
 def fill(store: SqlRecordStore, runs: int) -> tuple[int, float]:
