@@ -192,6 +192,9 @@ def test_registered_files_are_not_copied(experiment: Experiment, ws: Workspace) 
     assert run.get_file_names() == ["model.pkl"]
     with pytest.raises(ValidationError, match="outside"):
         run.register_file("passwd", "file:///etc/passwd")
+    with pytest.raises(ValidationError, match="outside"):
+        run.register_file("passwd", "file:///etc/passwd", size=1, sha256="0" * 64)
+    assert run.get_file_names() == ["model.pkl"]
 
 
 def test_params_are_recorded_and_shown_in_the_dataframe(experiment: Experiment) -> None:

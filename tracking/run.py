@@ -275,6 +275,7 @@ class Run:
         Without `size` and `sha256` the file is read once to measure them.
         """
         check_file_name(name)
+        self._experiment.workspace.artifacts.check_inside(uri)
         if size is None or sha256 is None:
             stored = self._experiment.workspace.artifacts.describe(uri)
             size, sha256 = stored.size, stored.sha256

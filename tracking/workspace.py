@@ -115,6 +115,14 @@ class Workspace:
         )
         self._records = open_record_store(config.tracking_uri, base_dir=config.base_dir)
 
+    def with_storage(self, storage_uri: str) -> Workspace:
+        """This workspace with another storage root (the same records)."""
+        from dataclasses import replace
+
+        return Workspace._from(
+            replace(self._config, storage_uri=storage_uri), s3_client=self._s3_client
+        )
+
     # Ray may pickle a workspace into a task: the engine and the S3 client stay behind and
     # are made again on the other side.
     def __getstate__(self) -> dict[str, Any]:

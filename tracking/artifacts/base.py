@@ -72,6 +72,10 @@ class ArtifactStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def check_inside(self, uri: str) -> None:
+        """Raise `ValidationError` unless `uri` names a place inside this store's root."""
+
+    @abc.abstractmethod
     def check_writable(self) -> None:
         """Write and delete a small object, to fail early when the storage is unusable.
 

@@ -40,6 +40,9 @@ class LocalArtifactStore(ArtifactStore):
             raise ValidationError(f"{uri!r} is not a file:// URI of the storage folder {self.root}")
         return self._contained(Path(unquote(parsed.path)), repr(uri))
 
+    def check_inside(self, uri: str) -> None:
+        self._path_of(uri)
+
     def put(self, key: str, source: BinaryIO | Path) -> StoredObject:
         target = self.root / key
         try:

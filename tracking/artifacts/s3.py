@@ -86,6 +86,9 @@ class S3ArtifactStore(ArtifactStore):
         check_file_name(key)
         return key
 
+    def check_inside(self, uri: str) -> None:
+        self._key_of(uri)
+
     @contextmanager
     def _errors(self, action: str, uri: str) -> Iterator[None]:
         """Turn botocore's errors into one line naming the bucket and endpoint."""

@@ -1,0 +1,294 @@
+"""`run_sweep`: check a sweep, run its grid on Ray Tune, and record every trial as a run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from sweep.data import Dataset, load_dataset
+from sweep.errors import SweepInputError
+from sweep.spec import SweepSpec
+from tracking import Experiment, Run, TrackingError, Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from ray.tune.experiment import Trial
+
+SWEEP_RUN = "sweep.tune_run"
+SWEEP_CELL = "sweep.cell"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep left in the workspace."""
+
+    experiment: Experiment
+    best_run: Run | None
+    runs: pd.DataFrame  # every run of the experiment, one row each
+    trained: int  # cells trained by this call
+    failed: int  # of those, cells whose trial failed (after retries)
+    reused: int  # cells skipped because a completed run already had them
+    tracking_errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.tracking_errors
+
+
+@dataclass(frozen=True)
+class PreparedSweep:
+    """A sweep whose inputs have all been checked: nothing here can fail for bad input."""
+
+    spec: SweepSpec
+    workspace: Workspace
+    experiment: Experiment
+    data: Dataset
+    todo: list[dict[str, Any]] = field(default_factory=list)
+    reused: int = 0
+
+
+def prepare(spec: SweepSpec, workspace: Workspace | None = None) -> PreparedSweep:
+    """Check everything a sweep needs before Ray starts.
+
+    Raises:
+        SweepInputError: bad data, grid or estimator.
+        TrackingError: the workspace config, database or storage is unusable.
+    """
+    ws = workspace or Workspace.from_config(spec.config)
+    if spec.storage:
+        ws = ws.with_storage(spec.storage)
+    if spec.address and spec.address != "auto":
+        _check_reachable(spec.address)
+    data = load_dataset(spec.data, seed=spec.seed)
+    ws.artifacts.check_writable()
+    # Every check has passed: only now is anything written to the workspace.
+    experiment = Experiment(ws, spec.experiment)
+    experiment.set_primary_metric(spec.metric, spec.mode)
+    done = completed_cells(experiment)
+    cells = spec.cells()
+    todo = [cell for cell in cells if spec.cell_key(cell) not in done]
+    return PreparedSweep(spec, ws, experiment, data, todo, len(cells) - len(todo))
+
+
+def completed_cells(experiment: Experiment) -> set[str]:
+    """The cell keys of the experiment's completed sweep runs."""
+    return {
+        run.properties[SWEEP_CELL]
+        for run in experiment.get_runs(status="Completed")
+        if SWEEP_CELL in run.properties
+    }
+
+
+def run_sweep(
+    spec: SweepSpec | None = None,
+    *,
+    workspace: Workspace | None = None,
+    progress: bool = True,
+    **options: Any,
+) -> SweepResult:
+    """Run a sweep from Python (a notebook), as `python -m sweep.launch` does.
+
+    Args:
+        spec: the sweep; or give its fields as keyword options, e.g.
+            `run_sweep(alphas=[0.1, 0.5, 1.0], experiment="diabetes-experiment")`.
+        workspace: where runs are recorded (default: `Workspace.from_config(spec.config)`).
+        progress: show progress on stderr.
+
+    Returns:
+        The experiment, its best run, a DataFrame of all its runs, and counts.
+    """
+    if spec is None:
+        spec = SweepSpec.create(**options)
+    elif options:
+        raise SweepInputError(f"give either a spec or options, not both: {sorted(options)}")
+    return execute(prepare(spec, workspace), progress=progress)
+
+
+def connect_ray(address: str | None) -> None:
+    """Start a local Ray instance, or connect to the cluster at `address`.
+
+    Raises:
+        SweepInputError: nothing answers at `address`.
+    """
+    import ray
+
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(
+            address=address,
+            logging_level=logging.ERROR,
+            log_to_driver=False,
+            include_dashboard=False if address is None else None,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SweepInputError(
+            f"cannot connect to the Ray cluster at {address}: {message}"
+        ) from None
+
+
+def _check_reachable(address: str) -> None:
+    parsed = urlparse(address if "://" in address else f"gcs://{address}")
+    default_port = 10001 if parsed.scheme == "ray" else 6379
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as err:
+        raise SweepInputError(
+            f"the Ray cluster address {address!r} does not answer "
+            f"({host}:{port}: {err.strerror or err})"
+        ) from None
+
+
+def tune_storage(workspace: Workspace) -> tuple[str, Any]:
+    """Ray Tune's storage path and filesystem: the workspace's storage root + '/sweeps'."""
+    from tracking.artifacts.local import LocalArtifactStore
+    from tracking.artifacts.s3 import S3ArtifactStore
+
+    store = workspace.artifacts
+    if isinstance(store, LocalArtifactStore):
+        return str(store.root / "sweeps"), None
+    if isinstance(store, S3ArtifactStore):
+        from pyarrow import fs
+
+        endpoint = urlparse(store.endpoint)
+        filesystem = fs.S3FileSystem(
+            endpoint_override=endpoint.netloc or None,
+            scheme=endpoint.scheme or "https",
+            region=store.client.meta.region_name or "us-east-1",
+            retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=8),
+        )
+        return "/".join(p for p in (store.bucket, store.prefix, "sweeps") if p), filesystem
+    raise SweepInputError(f"Ray Tune cannot write to {store!r}")
+
+
+def _cell_params(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    return dict(config.get("cell", config))
+
+
+def _model_file(result: Mapping[str, Any]) -> tuple[str, str, int] | None:
+    from sweep import trainable
+
+    if trainable.MODEL_FILE not in result:
+        return None
+    return (
+        str(result[trainable.MODEL_FILE]),
+        str(result[trainable.MODEL_SHA256]),
+        int(result[trainable.MODEL_SIZE]),
+    )
+
+
+@dataclass(frozen=True)
+class _CellProperties:
+    """The properties that tie a run to its sweep and grid cell (picklable, for Tune)."""
+
+    spec: SweepSpec
+    tune_run: str
+
+    def __call__(self, trial: Trial) -> dict[str, str]:
+        return {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(trial.config["cell"])}
+
+
+def _last_tune_run(experiment: Experiment) -> str | None:
+    for run in experiment.get_runs():
+        if SWEEP_RUN in run.properties:
+            return run.properties[SWEEP_RUN]
+    return None
+
+
+def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
+    """Run a prepared sweep on Ray Tune (resuming its last Tune run if asked)."""
+    from ray import tune
+
+    from sweep.callback import TrackingCallback
+    from sweep.progress import ProgressCallback
+    from sweep.trainable import train_cell
+
+    spec, experiment = prepared.spec, prepared.experiment
+    # Ray Tune's own console tables and per-trial result files: the tracking records and
+    # our progress line replace them.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    connect_ray(spec.address)
+    storage_path, filesystem = tune_storage(prepared.workspace)
+    trainable = tune.with_resources(
+        tune.with_parameters(
+            train_cell, data=prepared.data, estimator=spec.estimator, seed=spec.seed
+        ),
+        {"cpu": spec.cpus_per_trial},
+    )
+    tracker_errors: list[str] = []
+    trained = failed = 0
+
+    def fit(tuner: tune.Tuner, tracker: TrackingCallback | None = None) -> None:
+        nonlocal trained, failed
+        results = tuner.fit()
+        trained += len(results)
+        failed += results.num_errors
+        if tracker is not None:  # a restored Tuner brings its own copy, which logs instead
+            tracker_errors.extend(tracker.errors)
+
+    todo = prepared.todo
+    previous = _last_tune_run(experiment) if spec.resume else None
+    if previous is not None:
+        path = f"{storage_path}/{previous}"
+        if tune.Tuner.can_restore(path, storage_filesystem=filesystem):
+            fit(
+                tune.Tuner.restore(
+                    path, trainable, resume_unfinished=True, storage_filesystem=filesystem
+                )
+            )
+            done = completed_cells(experiment)
+            attempted = {
+                run.properties.get(SWEEP_CELL)
+                for run in experiment.get_runs()
+                if run.properties.get(SWEEP_RUN) == previous
+            }
+            todo = [c for c in todo if spec.cell_key(c) not in done | attempted]
+
+    if todo:
+        tune_run = f"{spec.experiment}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S-%f}"
+        tracker = TrackingCallback(
+            experiment,
+            params=_cell_params,
+            properties=_CellProperties(spec, tune_run),
+            file_info=_model_file,
+        )
+        callbacks: list[tune.Callback] = [tracker]
+        if progress:
+            callbacks.append(ProgressCallback(len(todo), spec.metric, spec.mode))
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"cell": tune.grid_search(todo)},
+            tune_config=tune.TuneConfig(max_concurrent_trials=spec.max_concurrent),
+            run_config=tune.RunConfig(
+                name=tune_run,
+                storage_path=storage_path,
+                storage_filesystem=filesystem,
+                callbacks=callbacks,
+                failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+                verbose=0,
+            ),
+        )
+        fit(tuner, tracker)
+
+    try:
+        best: Run | None = experiment.get_best_run(spec.metric, mode=spec.mode)
+    except TrackingError:
+        best = None
+    return SweepResult(
+        experiment=experiment,
+        best_run=best,
+        runs=experiment.to_dataframe(),
+        trained=trained,
+        failed=failed,
+        reused=prepared.reused,
+        tracking_errors=tuple(tracker_errors),
+    )

@@ -1,0 +1,201 @@
+"""`python -m sweep.launch`: run a hyperparameter sweep, tracked, on Ray.
+
+With no arguments it runs the tutorial's experiment: Ridge over alphas 0.1 ... 1.0 on the
+diabetes data, in the workspace that `Workspace.from_config()` finds. This module is the
+only place that reads the environment (`RAY_ADDRESS`) and the command line.
+
+Exit codes: 0 every trial completed; 1 a trial failed (or its record could not be written);
+2 bad input, reported on one line before Ray starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sweep.errors import SweepInputError
+from sweep.spec import DEFAULT_ALPHAS, DEFAULT_ESTIMATOR, METRICS
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise SweepInputError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m sweep.launch",
+        description="Run a hyperparameter sweep on Ray Tune; every trial becomes a tracked run.",
+        epilog="Options may also come from a sweep file (--sweep-file); flags override it.",
+    )
+    add = parser.add_argument
+    add("--sweep-file", metavar="FILE", help="a YAML or TOML file holding any of these options")
+    add("--experiment", help="experiment name (default: diabetes-experiment)")
+    add(
+        "--alphas",
+        help="Ridge alphas: a comma list (0.1,0.5,1) or start:stop:step with stop included "
+        f"(default: {DEFAULT_ALPHAS[0]}:{DEFAULT_ALPHAS[-1]}:0.1)",
+    )
+    add(
+        "--param",
+        action="append",
+        metavar="NAME=VALUES",
+        help="a grid over another estimator parameter, values as for --alphas (repeatable)",
+    )
+    add(
+        "--estimator",
+        help=f"a scikit-learn regressor: import path or class name (default: {DEFAULT_ESTIMATOR})",
+    )
+    add("--metric", choices=sorted(METRICS), help="the metric that picks the best run (rmse)")
+    add("--data", help="a CSV or Parquet file, local or s3:// (default: the diabetes data)")
+    add("--target", help="the target column of --data")
+    add("--seed", type=int, help="random_state of the train/test split and estimator (66)")
+    add("--config", help="the workspace config.json, or its folder (default: ./config.json)")
+    add("--storage", help="a folder or s3://bucket/prefix, overriding the workspace's storage")
+    add("--address", help="an existing Ray cluster (default: $RAY_ADDRESS, else start one)")
+    add("--max-concurrent", type=int, help="at most this many trials at once")
+    add("--cpus-per-trial", type=float, help="CPUs reserved by each trial (1)")
+    add("--max-failures", type=int, help="retries of a failed trial before it is failed (0)")
+    add("--resume", action="store_true", default=None, help="finish the last interrupted sweep")
+    return parser
+
+
+def load_sweep_file(path: str) -> dict[str, Any]:
+    """The options in a YAML or TOML sweep file (keys as the flags, with '_' for '-')."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SweepInputError(f"sweep file {path!r} cannot be read: {err.strerror}") from None
+    try:
+        if file.suffix.lower() == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            data: Any = tomllib.loads(text)
+        elif file.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            raise SweepInputError(f"sweep file {path!r} is not accepted: use .yaml, .yml or .toml")
+    except SweepInputError:
+        raise
+    except Exception as err:  # the YAML and TOML parsers raise their own error types
+        raise SweepInputError(f"sweep file {path!r} is malformed: {err}".splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise SweepInputError(f"sweep file {path!r} must hold a mapping of options")
+    return {str(key).replace("-", "_"): value for key, value in data.items()}
+
+
+def _param_flags(flags: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for flag in flags:
+        name, sep, values = flag.partition("=")
+        if not sep or not name.strip():
+            raise SweepInputError(f"--param {flag!r} is not accepted: use NAME=VALUES")
+        params[name.strip()] = values
+    return params
+
+
+def options_from(argv: Sequence[str] | None, environ: dict[str, str]) -> dict[str, Any]:
+    """Merge the sweep file, the flags and the environment into `SweepSpec.create` options."""
+    args = build_parser().parse_args(argv)
+    options = load_sweep_file(args.sweep_file) if args.sweep_file else {}
+    flags = {k: v for k, v in vars(args).items() if v is not None and k != "sweep_file"}
+    if "param" in flags:
+        options["params"] = {**(options.get("params") or {}), **_param_flags(flags.pop("param"))}
+    options.update(flags)
+    data_fields: dict[str, Any] = {
+        k: options.pop(k) for k in ("data", "target", "test_size") if k in options
+    }
+    if data_fields:
+        from sweep.spec import DataSpec
+
+        data_fields["path"] = data_fields.pop("data", None)
+        options["data"] = DataSpec(**data_fields)
+    if not options.get("address") and environ.get("RAY_ADDRESS"):
+        options["address"] = environ["RAY_ADDRESS"]
+    return options
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+def print_summary(result: Any, *, top: int = 5) -> None:
+    """The leaderboard of the best runs, the best run, and what to do next."""
+    spec_metric, frame = result.experiment.primary_metric, result.runs
+    experiment = result.experiment
+    print(
+        f"\n{experiment.name}: {result.trained} trained, {result.failed} failed, "
+        f"{result.reused} already done"
+    )
+    if result.best_run is None or frame.empty:
+        print("No run has a finite value of the metric: no best run.")
+        return
+    metric, mode = spec_metric or ("rmse", "min")
+    _, params = experiment.workspace.records.list_columns(experiment.id)
+    ranked = frame[frame["status"] == "Completed"].sort_values(metric, ascending=mode == "min")
+    columns = ["number", "run_id", *params, *[m for m in ("rmse", "mae", "r2") if m in frame]]
+    print(f"\nTop {min(top, len(ranked))} of {len(frame)} runs by {metric} ({mode}):")
+    widths = {c: max(len(c), *(len(_fmt(v)) for v in ranked[c].head(top))) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for _, row in ranked.head(top).iterrows():
+        print("  ".join(_fmt(row[c]).ljust(widths[c]) for c in columns))
+    best = result.best_run
+    files = best.get_file_names()
+    shown = ", ".join(f"{k}={_fmt(v)}" for k, v in best.get_params().items())
+    value = best.get_metrics().get(metric)
+    print(f"\nBest run: {best.id} (run {best.number}): {shown}, {metric} {_fmt(value)}")
+    if files:
+        print(f"Model file: {files[0]}")
+        print(
+            'Download it: python -c "from tracking import Workspace, Experiment, Run; '
+            f"Run(Experiment(Workspace.from_config(), '{experiment.name}'), '{best.id}')"
+            f".download_file('{files[0]}')\""
+        )
+    print(f"See every run: python -m tracking.portal, then open {experiment.portal_url}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from tracking import TrackingError
+
+    try:
+        options = options_from(argv, dict(os.environ))
+        from sweep.driver import execute, prepare
+        from sweep.spec import SweepSpec
+
+        prepared = prepare(SweepSpec.create(**options))
+    except (SweepInputError, TrackingError, TypeError) as err:
+        print(f"sweep: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        result = execute(prepared)
+    except SweepInputError as err:  # an --address that does not answer
+        print(f"sweep: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("sweep: interrupted; rerun with --resume to finish it", file=sys.stderr)
+        return 130
+    except Exception as err:  # one line, not a traceback: the runs hold the details
+        print(f"sweep: failed: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)
+        return EXIT_FAILED
+    print_summary(result)
+    for message in result.tracking_errors:
+        print(f"sweep: tracking error: {message}", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Progress of a sweep: a live bar on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ray import tune
+
+if TYPE_CHECKING:
+    from ray.tune.experiment import Trial
+
+
+class ProgressCallback(tune.Callback):
+    """Trials done/total, running, failed and the best value so far.
+
+    Args:
+        total: the number of trials the sweep will run.
+        metric: the metric to show the best value of; `mode` is 'min' or 'max'.
+        stream: where to write (stderr by default).
+        interval: seconds between plain lines when `stream` is not a terminal.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        metric: str,
+        mode: str,
+        *,
+        stream: TextIO | None = None,
+        interval: float = 5.0,
+    ) -> None:
+        self.total = total
+        self.metric = metric
+        self.mode = mode
+        self.done = 0
+        self.failed = 0
+        self.running: set[str] = set()
+        self.best: float | None = None
+        self._stream = stream
+        self._interval = interval
+        self._last_line = 0.0
+        self._bar: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_bar": None, "_stream": None}
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stderr
+
+    def _show(self, *, force: bool = False) -> None:
+        best = "-" if self.best is None else f"{self.best:.6g}"
+        status = f"running {len(self.running)}, failed {self.failed}, best {self.metric} {best}"
+        if self.stream.isatty():
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=self.total, file=self.stream, unit="trial", leave=True)
+            self._bar.n = self.done + self.failed
+            self._bar.set_postfix_str(status, refresh=True)
+            return
+        now = time.monotonic()
+        if force or now - self._last_line >= self._interval:
+            self._last_line = now
+            print(f"trials {self.done + self.failed}/{self.total}: {status}", file=self.stream)
+
+    def on_trial_start(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
+        self.running.add(trial.trial_id)
+        self._show()
+
+    def on_trial_result(
+        self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
+    ) -> None:
+        value = result.get(self.metric)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            better = self.best is None or (
+                value < self.best if self.mode == "min" else value > self.best
+            )
+            if better:
+                self.best = float(value)
+
+    def on_trial_complete(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
+        self.running.discard(trial.trial_id)
+        self.done += 1
+        self._show()
+
+    def on_trial_error(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
+        self.running.discard(trial.trial_id)
+        self.failed += 1
+        self._show()
+
+    def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
+        self._show(force=True)
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

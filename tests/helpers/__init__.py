@@ -1,0 +1,1 @@
+"""Code that Ray workers import during tests."""

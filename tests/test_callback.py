@@ -1,0 +1,121 @@
+"""TrackingCallback's hooks, called with stand-in trials (no cluster), as Ray's own tests do."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sweep.callback import TrackingCallback
+from tracking import Experiment, Workspace
+
+
+@dataclass
+class StandInTrial:
+    """The attributes of ray.tune.experiment.Trial that the callback reads."""
+
+    trial_id: str
+    config: dict[str, Any]
+    last_result: dict[str, Any] = field(default_factory=dict)
+    checkpoint: Any = None
+    error_file: str | None = None
+
+    def get_error(self) -> None:
+        return None
+
+    def __str__(self) -> str:
+        return f"train_{self.trial_id}"
+
+
+@pytest.fixture
+def experiment(tmp_path: Path) -> Experiment:
+    ws = Workspace("t", tracking_uri=f"sqlite:///{tmp_path}/r.db", storage_uri=str(tmp_path / "s"))
+    return Experiment(ws, "cb")
+
+
+def _result(step: int, rmse: float) -> dict[str, Any]:
+    return {
+        "training_iteration": step,
+        "rmse": rmse,
+        "time_total_s": 1.0,
+        "pid": 7,
+        "hostname": "node-a",
+        "tracking.node_id": "n1",
+        "done": False,
+        "note": "text",
+    }
+
+
+def test_trials_become_runs_with_params_metrics_and_status(experiment: Experiment) -> None:
+    callback = TrackingCallback(experiment, params=lambda c: c["cell"])
+    trial = StandInTrial("t1", {"cell": {"alpha": 0.5}})
+    callback.on_trial_start(0, [trial], trial)
+    callback.on_trial_result(0, [trial], trial, _result(1, 3.0))
+    trial.last_result = _result(1, 3.0)
+    callback.on_trial_complete(0, [trial], trial)
+    (run,) = experiment.get_runs()
+    assert run.get_params() == {"alpha": 0.5}
+    assert run.get_metrics() == {"rmse": 3.0}  # no Tune bookkeeping, no text
+    details = run.get_details()
+    assert details["status"] == "Completed"
+    assert details["properties"]["ray.trial_id"] == "t1"
+    assert details["properties"]["ray.node_id"] == "n1"
+    assert details["properties"]["host"] == "node-a"
+    assert callback.errors == []
+
+
+def test_a_restored_callback_reattaches_instead_of_duplicating(experiment: Experiment) -> None:
+    first = TrackingCallback(experiment)
+    trial = StandInTrial("t1", {"alpha": 0.1})
+    first.on_trial_start(0, [trial], trial)
+    first.on_trial_result(0, [trial], trial, _result(1, 2.0))
+    state = first.get_state()
+
+    restored = TrackingCallback(experiment)
+    restored.set_state(state)
+    restored.on_trial_start(0, [trial], trial)
+    restored.on_trial_result(0, [trial], trial, _result(1, 2.0))  # the same result again
+    restored.on_trial_result(0, [trial], trial, _result(2, 1.0))
+
+    lost_state = TrackingCallback(experiment)  # the state was never saved: found by property
+    lost_state.on_trial_start(0, [trial], trial)
+    lost_state.on_trial_complete(0, [trial], trial)
+
+    (run,) = experiment.get_runs()
+    assert run.get_metrics() == {"rmse": [2.0, 1.0]}
+    assert run.get_status() == "Completed"
+    again = TrackingCallback(experiment)  # a trial re-run after its run completed
+    again.on_trial_start(0, [trial], trial)
+    again.on_trial_result(0, [trial], trial, _result(5, 9.0))
+    again.on_trial_complete(0, [trial], trial)
+    assert again.errors == [] and run.get_metrics() == {"rmse": [2.0, 1.0]}
+
+
+def test_failed_trials_keep_the_last_line_of_their_error(
+    experiment: Experiment, tmp_path: Path
+) -> None:
+    error_file = tmp_path / "error.txt"
+    error_file.write_text("Failure # 1\nTraceback...\n  File x\nValueError: diverged\n")
+    trial = StandInTrial("t9", {"alpha": 2.0}, error_file=str(error_file))
+    callback = TrackingCallback(experiment)
+    callback.on_trial_start(0, [trial], trial)
+    callback.on_trial_error(0, [trial], trial)
+    (run,) = experiment.get_runs()
+    assert run.get_details()["error"]["error"]["message"] == "ValueError: diverged"
+
+
+def test_tracking_failures_are_reported_not_raised_into_tune(experiment: Experiment) -> None:
+    callback = TrackingCallback(experiment)
+    trial = StandInTrial("t1", {"alpha": 0.1})
+    callback.on_trial_start(0, [trial], trial)
+    run = next(experiment.get_runs())
+    run.upload_file("model.pkl", io.BytesIO(b"x"))
+    inside = str(experiment.workspace.artifacts.root / "sweeps" / "t1")  # type: ignore[attr-defined]
+    checkpoint = type("Checkpoint", (), {"path": inside, "filesystem": None})()
+    trial.checkpoint = checkpoint
+    callback._file_info = lambda result: ("model.pkl", "0" * 64, 1)
+    callback.on_trial_complete(0, [trial], trial)  # the file name is taken: a conflict
+    assert len(callback.errors) == 1 and "model.pkl" in callback.errors[0]

@@ -1,0 +1,182 @@
+"""The sweep on real Ray (one local instance shared by the session)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import mean_squared_error
+
+from sweep import SweepSpec, run_sweep
+from sweep.data import load_dataset
+from tracking import Experiment, Workspace
+
+pytestmark = pytest.mark.ray
+
+
+def _workspace(folder: Path, storage: str | None = None, **config: str) -> Workspace:
+    data = {"tracking_uri": "sqlite:///records.db", "storage_uri": storage or "storage", **config}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(data))
+    return Workspace.from_config(folder)
+
+
+def _check_default_sweep(ws: Workspace) -> None:
+    experiment = Experiment(ws, "diabetes-experiment")
+    runs = list(experiment.get_runs())
+    assert len(runs) == 10 and all(r.status == "Completed" for r in runs)
+    alphas = sorted(r.get_metrics()["alpha_value"] for r in runs)
+    assert alphas == pytest.approx([0.1 * i for i in range(1, 11)])
+    for run in runs:
+        metrics = run.get_metrics()
+        assert set(metrics) == {"alpha_value", "rmse", "mae", "r2"}
+        assert run.get_file_names() == [f"model_alpha_{run.get_params()['alpha']}.pkl"]
+        properties = run.get_details()["properties"]
+        assert {"ray.trial_id", "ray.node_id", "ray.job_id", "host"} <= set(properties)
+
+    best = experiment.get_best_run("rmse")
+    assert best.get_file_names() == ["model_alpha_0.1.pkl"]
+    model = best.load_model("model_alpha_0.1.pkl")  # downloads, verifies SHA-256, loads
+    data = load_dataset(SweepSpec().data, seed=66)
+    rmse = math.sqrt(mean_squared_error(data.y_test, model.predict(data.X_test)))
+    assert rmse == pytest.approx(best.get_metrics()["rmse"])
+
+
+def test_default_sweep_with_local_storage(ray_address: str, tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    result = run_sweep(workspace=ws, progress=False)
+    assert (result.trained, result.failed, result.reused) == (10, 0, 0) and result.ok
+    assert len(result.runs) == 10
+    assert result.best_run is not None and result.best_run.get_params() == {"alpha": 0.1}
+    _check_default_sweep(ws)
+    # The model files were registered where Tune put the checkpoints, not copied.
+    best = result.best_run
+    uri = best.get_files()[0].uri
+    assert uri.startswith((tmp_path / "storage" / "sweeps").as_uri())
+    assert not (tmp_path / "storage" / "runs").exists()
+
+
+def test_default_sweep_with_s3_storage(
+    ray_address: str, tmp_path: Path, s3_endpoint: str, s3_bucket: str, s3_client
+) -> None:  # type: ignore[no-untyped-def]
+    ws = _workspace(tmp_path, f"s3://{s3_bucket}/team", s3_endpoint_url=s3_endpoint)
+    result = run_sweep(workspace=ws, progress=False)
+    assert result.ok and result.trained == 10
+    _check_default_sweep(ws)
+    listed = s3_client.list_objects_v2(Bucket=s3_bucket, Prefix="team/sweeps/")
+    keys = [o["Key"] for o in listed.get("Contents", [])]
+    models = [k for k in keys if k.rsplit("/", 1)[-1].startswith("model_alpha_")]
+    assert len(models) == 10
+
+
+def test_extending_the_grid_trains_only_new_cells(ray_address: str, tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    first = run_sweep(workspace=ws, progress=False, alphas=[0.1, 0.2], experiment="grow")
+    assert (first.trained, first.reused) == (2, 0)
+    second = run_sweep(workspace=ws, progress=False, alphas=[0.1, 0.2, 0.3], experiment="grow")
+    assert (second.trained, second.reused) == (1, 2)
+    third = run_sweep(workspace=ws, progress=False, alphas=[0.2, 0.3], experiment="grow")
+    assert (third.trained, third.reused) == (0, 2)
+    runs = list(Experiment(ws, "grow").get_runs())
+    assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2, 0.3]
+
+
+def test_a_failing_trial_is_recorded_failed_and_the_others_complete(
+    ray_address: str, tmp_path: Path
+) -> None:
+    ws = _workspace(tmp_path)
+    result = run_sweep(
+        workspace=ws,
+        progress=False,
+        alphas=[0.1, 0.2, 0.3],
+        experiment="faulty",
+        estimator="tests.helpers.estimators.FailingRidge",
+    )
+    assert (result.trained, result.failed) == (3, 1) and not result.ok
+    by_alpha = {r.get_params()["alpha"]: r for r in Experiment(ws, "faulty").get_runs()}
+    assert {a: r.status for a, r in by_alpha.items()} == {
+        0.1: "Completed",
+        0.2: "Failed",
+        0.3: "Completed",
+    }
+    error = by_alpha[0.2].get_details()["error"]["error"]["message"]
+    assert "planted failure for alpha 0.2" in error
+    assert by_alpha[0.2].get_file_names() == []
+    # A rerun retries the failed cell only.
+    rerun = run_sweep(
+        workspace=ws,
+        progress=False,
+        alphas=[0.1, 0.2, 0.3],
+        experiment="faulty",
+        estimator="tests.helpers.estimators.FailingRidge",
+    )
+    assert (rerun.trained, rerun.reused) == (1, 2)
+
+
+def _launch(args: list[str], cwd: Path, ray_address: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "RAY_ADDRESS": ray_address}
+    return subprocess.Popen(
+        [sys.executable, "-m", "sweep.launch", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_launch_runs_the_sweep_and_prints_the_leaderboard(ray_address: str, tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    process = _launch(["--alphas", "0.1:0.3:0.1", "--experiment", "cli"], tmp_path, ray_address)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert "Best run:" in out and "alpha=0.1" in out
+    assert "model_alpha_0.1.pkl" in out
+    assert "download_file('model_alpha_0.1.pkl')" in out
+    assert "trials 3/3" in err  # plain progress lines when not on a terminal
+    assert "Traceback" not in err
+    runs = list(Experiment(Workspace.from_config(tmp_path), "cli").get_runs())
+    assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2, 0.3]
+
+
+def test_killed_driver_resumes_without_losing_or_duplicating_runs(
+    ray_address: str, tmp_path: Path
+) -> None:
+    ws = _workspace(tmp_path)
+    args = ["--alphas", "0.1:2.0:0.1", "--experiment", "killed", "--max-concurrent", "1"]
+    process = _launch(args, tmp_path, ray_address)
+    experiment = None
+    deadline = time.monotonic() + 240
+    completed_before: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if experiment is None and "killed" in ws.experiments:
+            experiment = Experiment(ws, "killed")
+        if experiment is not None:
+            done = [r for r in experiment.get_runs(status="Completed")]
+            if len(done) >= 4:
+                completed_before = {r.id: r.get_details()["endTimeUtc"] for r in done}
+                break
+    assert completed_before, "the sweep made no progress before the deadline"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert experiment is not None
+
+    resumed = _launch([*args, "--resume"], tmp_path, ray_address)
+    _, err = resumed.communicate(timeout=400)
+    assert resumed.returncode == 0, err
+    runs = list(experiment.get_runs())
+    alphas = [r.get_params()["alpha"] for r in runs if r.status == "Completed"]
+    assert sorted(alphas) == pytest.approx([round(0.1 * i, 1) for i in range(1, 21)])
+    assert len(alphas) == len(set(alphas)) == 20
+    assert all(r.status == "Completed" for r in runs), [(r.number, r.status) for r in runs]
+    # Runs finished before the kill were neither retrained nor touched.
+    for run_id, end in completed_before.items():
+        assert next(r for r in runs if r.id == run_id).get_details()["endTimeUtc"] == end
