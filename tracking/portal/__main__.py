@@ -1,0 +1,169 @@
+"""`python -m tracking.portal` (or `tracking-portal`): serve a workspace's portal with uvicorn.
+
+This is the portal's only reader of the environment: `TRACKING_PORTAL_TOKEN` stands in for
+`--token`. Bad input (a malformed config, a port in use, a public address without a token)
+ends the program with one line on stderr and a non-zero exit code, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
+
+TOKEN_VARIABLE = "TRACKING_PORTAL_TOKEN"
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 1
+
+
+class PortalExit(Exception):
+    """Stop with this one-line message and exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_wildcard(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise PortalExit(f"tracking-portal: {message} (see --help)")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = _Parser(
+        prog="tracking-portal",
+        description="Serve the experiments, runs, charts and files of a workspace in the browser.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="the workspace's config.json or its folder (default: as Workspace.from_config())",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
+    parser.add_argument(
+        "--token",
+        help=f"access token every request must carry (default: ${TOKEN_VARIABLE}); "
+        "required on any address but loopback",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name browsers reach the portal by (repeatable); on 0.0.0.0 or :: any "
+        "name is accepted, since the token guards every request",
+    )
+    parser.add_argument(
+        "--refresh", type=float, default=3.0, help="seconds between the experiment page's polls"
+    )
+    return parser.parse_args(argv)
+
+
+def allowed_hosts(host: str, extra: Sequence[str], *, token: str | None) -> list[str]:
+    """The Host names to answer as: loopback names, the listening host, and `extra`."""
+    names = ["127.0.0.1", "localhost", "::1", *extra]
+    if _is_wildcard(host):
+        names.append("*" if token else host)
+    else:
+        names.append(host)
+    return names
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket, bound here so that a port in use is one clear message."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        raise PortalExit(
+            f"tracking-portal: cannot listen on {host}:{port}: {err.strerror or err}",
+            EXIT_UNAVAILABLE,
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
+    args = parse_args(argv)
+    token = args.token or environ.get(TOKEN_VARIABLE) or None
+    if not is_loopback(args.host) and not token:
+        raise PortalExit(
+            f"tracking-portal: refusing to listen on {args.host} without an access token: "
+            f"pass --token or set {TOKEN_VARIABLE} (or listen on 127.0.0.1)"
+        )
+    if not 0 <= args.port <= 65535:
+        raise PortalExit(f"tracking-portal: port {args.port} is not accepted: use 0 to 65535")
+    try:
+        import uvicorn
+
+        from tracking.portal.app import create_app
+    except ModuleNotFoundError as err:
+        raise PortalExit(
+            f"tracking-portal: the portal needs {err.name}: pip install 'raysweep[portal]'"
+        ) from None
+    from tracking.errors import TrackingError
+    from tracking.workspace import Workspace
+
+    try:
+        workspace = Workspace.from_config(args.config)
+        app = create_app(
+            workspace,
+            token=token,
+            allowed_hosts=allowed_hosts(args.host, args.allowed_host, token=token),
+            refresh_seconds=args.refresh,
+        )
+    except TrackingError as err:
+        raise PortalExit(f"tracking-portal: {err}") from None
+    sock = _bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"tracking-portal: workspace {workspace.name!r} at http://{shown}:{port}/"
+        + (" (token required)" if token else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        workspace.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script's entry point; returns the exit code."""
+    try:
+        run(argv, os.environ)
+    except PortalExit as stop:
+        print(stop, file=sys.stderr)
+        return stop.code
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""`create_app(workspace)`: the portal as an ASGI app, with its routes, guard and error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from tracking.errors import (
+    ConfigError,
+    IntegrityError,
+    NotFoundError,
+    StorageError,
+    TrackingError,
+    ValidationError,
+)
+from tracking.portal import api, pages
+from tracking.portal.charts import ChartCache
+from tracking.portal.encode import PortalJSONResponse
+from tracking.portal.security import LOOPBACK_HOSTS, PortalGuard
+from tracking.portal.templating import STATIC, make_templates
+
+if TYPE_CHECKING:
+    from tracking.workspace import Workspace
+
+# Which HTTP status answers which error of `tracking`; the first match wins.
+_STATUS_OF: tuple[tuple[type[TrackingError], int], ...] = (
+    (ValidationError, 400),
+    (NotFoundError, 404),
+    (IntegrityError, 409),
+    (StorageError, 503),
+)
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    token: str | None = None,
+    allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
+    refresh_seconds: float = 3.0,
+) -> Starlette:
+    """The portal of `workspace`: pages under /, the JSON API under /api, files in /static.
+
+    Args:
+        workspace: whose experiments and runs are shown.
+        token: if given, every request must carry it (see `tracking.portal.security`).
+        allowed_hosts: the host names the portal answers as (`Host` header, port aside);
+            '*' allows any, which is refused without a token.
+        refresh_seconds: how often the experiment page polls for new runs and values.
+
+    Raises:
+        ConfigError: an empty token, '*' hosts without a token, or a refresh period <= 0.
+    """
+    hosts = list(allowed_hosts)
+    if token is not None and (not token.strip() or token != token.strip()):
+        raise ConfigError("the portal token must be non-empty text without surrounding spaces")
+    if "*" in hosts and token is None:
+        raise ConfigError("allowing any Host header needs a token: pass token=...")
+    if not refresh_seconds > 0:
+        raise ConfigError(f"refresh_seconds {refresh_seconds!r} is not accepted: use a number > 0")
+    app = Starlette(
+        routes=[
+            *pages.ROUTES,
+            *api.ROUTES,
+            Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[Middleware(PortalGuard, token=token, allowed_hosts=hosts)],
+        exception_handlers={TrackingError: _tracking_error, HTTPException: _http_error},
+    )
+    app.state.workspace = workspace
+    app.state.templates = make_templates()
+    app.state.refresh_seconds = refresh_seconds
+    app.state.chart_cache = ChartCache()
+    return app
+
+
+def _answer(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return PortalJSONResponse({"error": message}, status)
+    if status in (404, 400, 409):
+        response: Response = request.app.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "status": status,
+                "message": message,
+                "workspace_name": request.app.state.workspace.name,
+            },
+            status_code=status,
+        )
+        return response
+    return PlainTextResponse(message, status)
+
+
+async def _tracking_error(request: Request, exc: Exception) -> Response:
+    status = next((code for kind, code in _STATUS_OF if isinstance(exc, kind)), 500)
+    return _answer(request, status, str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):
+        raise exc
+    response = _answer(request, exc.status_code, exc.detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response

@@ -1,0 +1,157 @@
+"""What the pages and the JSON API show, composed from the record store's methods.
+
+Both the HTML pages and the API build their content here, so a page's first draw and the
+JSON its script polls afterwards always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from tracking.errors import NotFoundError
+from tracking.portal.encode import (
+    experiment_json,
+    file_json,
+    iso,
+    metric_summary_json,
+    run_row_json,
+)
+from tracking.portal.query import RunQuery, parse_run_query
+from tracking.records import ExperimentRecord, ExperimentSummary, RunStatus, utcnow
+from tracking.stores.base import RecordStore
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The metric and param names logged in an experiment."""
+
+    metrics: list[str]
+    params: list[str]
+
+
+def file_url(run_id: str, name: str) -> str:
+    """The download route of a run's file (the name keeps its '/' separators)."""
+    return f"/api/runs/{quote(run_id, safe='')}/files/{quote(name, safe='/')}"
+
+
+def experiment_summary(store: RecordStore, name: str) -> ExperimentSummary:
+    """The experiment called `name`, with its run count and best value.
+
+    Raises:
+        NotFoundError: no experiment has that name.
+    """
+    record = store.get_experiment(name)
+    for summary in store.list_experiments():
+        if summary.experiment.id == record.id:
+            return summary
+    raise NotFoundError(f"no experiment named {name!r} in this workspace")
+
+
+def experiment_by_id(store: RecordStore, experiment_id: int) -> ExperimentRecord:
+    for summary in store.list_experiments():
+        if summary.experiment.id == experiment_id:
+            return summary.experiment
+    raise NotFoundError(f"no experiment with id {experiment_id}")
+
+
+def columns(store: RecordStore, experiment_id: int) -> Columns:
+    metrics, params = store.list_columns(experiment_id)
+    return Columns(metrics, params)
+
+
+def run_query(store: RecordStore, experiment_id: int, params: Mapping[str, str]) -> RunQuery:
+    cols = columns(store, experiment_id)
+    return parse_run_query(params, metrics=cols.metrics, param_names=cols.params)
+
+
+def runs_page(store: RecordStore, experiment_id: int, query: RunQuery) -> dict[str, Any]:
+    """`{"total": N, "runs": [...]}`: one page of the runs table."""
+    page = store.search_runs(
+        experiment_id,
+        order=query.order,
+        status=query.status,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    now = utcnow()
+    return {"total": page.total, "runs": [run_row_json(row, now) for row in page.rows]}
+
+
+def running_count(store: RecordStore, experiment_id: int) -> int:
+    return store.search_runs(experiment_id, status=RunStatus.RUNNING, limit=0).total
+
+
+def experiment_detail(store: RecordStore, name: str) -> dict[str, Any]:
+    """The experiment, its columns and how many of its runs are running."""
+    summary = experiment_summary(store, name)
+    cols = columns(store, summary.experiment.id)
+    return {
+        **experiment_json(summary),
+        "runningCount": running_count(store, summary.experiment.id),
+        "metrics": cols.metrics,
+        "params": cols.params,
+    }
+
+
+# Names that usually score a sweep: the charts open on one of them when the experiment
+# names no primary metric (the tutorial logs 'alpha_value' and 'rmse').
+_SCORE_NAMES = ("rmse", "loss", "val_loss", "mse", "mae", "accuracy", "acc", "f1", "auc", "r2")
+
+
+def default_chart_metric(experiment: ExperimentRecord, metrics: list[str]) -> str | None:
+    """The metric the charts open on: the primary one, a usual score, or the first."""
+    if experiment.primary_metric in metrics:
+        return experiment.primary_metric
+    return next((m for m in _SCORE_NAMES if m in metrics), metrics[0] if metrics else None)
+
+
+def best_run(store: RecordStore, experiment: ExperimentRecord, metric: str) -> dict | None:
+    """The best run by `metric` (an index lookup), as the chart data's `best` shows it."""
+    maximize = default_goal(experiment, metric) == "max"
+    run = store.best_run(experiment.id, metric, maximize=maximize)
+    if run is None:
+        return None
+    value = store.get_metric_summaries(run.run_id)[metric].last
+    return {"runId": run.run_id, "number": run.number, "value": value}
+
+
+def default_goal(experiment: ExperimentRecord, metric: str) -> str:
+    """'max' if `metric` is the experiment's primary metric and higher wins, else 'min'."""
+    return experiment.primary_goal if experiment.primary_metric == metric else "min"
+
+
+def run_detail(store: RecordStore, run_id: str) -> dict[str, Any]:
+    """A run's details, properties, tags, params, metrics (with histories) and files.
+
+    Raises:
+        NotFoundError: no run has this id.
+    """
+    run = store.get_run(run_id)
+    experiment = experiment_by_id(store, run.experiment_id)
+    summaries = store.get_metric_summaries(run_id)
+    history: dict[str, list[list[float]]] = {}
+    if any(s.count > 1 for s in summaries.values()):
+        for value in store.get_metric_history(run_id):
+            if summaries[value.name].count > 1:
+                history.setdefault(value.name, []).append([value.step, value.value])
+    end = run.end_time or utcnow()
+    return {
+        "runId": run.run_id,
+        "number": run.number,
+        "displayName": run.display_name or f"Run {run.number}",
+        "experimentName": experiment.name,
+        "status": run.status.value,
+        "startTimeUtc": iso(run.start_time),
+        "endTimeUtc": iso(run.end_time),
+        "durationSeconds": max(0.0, (end - run.start_time).total_seconds()),
+        "error": run.error,
+        "properties": dict(run.properties),
+        "tags": dict(run.tags),
+        "params": store.get_params(run_id),
+        "metrics": {name: metric_summary_json(s) for name, s in sorted(summaries.items())},
+        "metricHistory": history,
+        "files": [file_json(f, file_url(run_id, f.name)) for f in store.list_files(run_id)],
+    }
