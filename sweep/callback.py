@@ -122,7 +122,7 @@ class TrackingCallback(tune.Callback):
         return run
 
     # -- hooks -------------------------------------------------------------------------
-    def setup(self, **info: Any) -> None:
+    def setup(self, *args: Any, **info: Any) -> None:
         import ray
 
         self._job_id = ray.get_runtime_context().get_job_id()

@@ -87,20 +87,31 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def ray_address() -> Iterator[str]:
+def flaky_markers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where tests.helpers.estimators.FlakyRidge (in Ray workers) records its attempts."""
+    return tmp_path_factory.mktemp("flaky")
+
+
+@pytest.fixture(scope="session")
+def ray_address(flaky_markers: Path) -> Iterator[str]:
     """One local Ray instance for the whole test session; returns its address."""
     import logging
 
     import ray
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    # Workers import test helpers (estimators with planted faults) from the repository; set
+    # here, before the raylet starts, so the workers of every job (test-launched drivers too)
+    # inherit it.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
+    )
+    os.environ["FLAKY_MARKERS"] = str(flaky_markers)
     ray.init(
         num_cpus=2,
         include_dashboard=False,
         logging_level=logging.ERROR,
         log_to_driver=False,
-        # Workers import test helpers (a failing estimator) from the repository.
-        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
     )
     try:
         yield ray.get_runtime_context().gcs_address

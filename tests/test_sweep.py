@@ -120,6 +120,19 @@ def test_a_failing_trial_is_recorded_failed_and_the_others_complete(
     assert (rerun.trained, rerun.reused) == (1, 2)
 
 
+def test_max_failures_retries_a_failed_trial_into_the_same_run(
+    ray_address: str, tmp_path: Path
+) -> None:
+    ws = _workspace(tmp_path)
+    options = {"alphas": [0.1, 0.2], "experiment": "flaky", "progress": False}
+    estimator = "tests.helpers.estimators.FlakyRidge"
+    result = run_sweep(workspace=ws, estimator=estimator, max_failures=1, **options)
+    assert (result.trained, result.failed) == (2, 0) and result.ok
+    runs = list(Experiment(ws, "flaky").get_runs())
+    assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2]
+    assert all(r.status == "Completed" and r.get_tags()["ray.retries"] == "1" for r in runs)
+
+
 def _launch(args: list[str], cwd: Path, ray_address: str) -> subprocess.Popen[str]:
     env = {**os.environ, "RAY_ADDRESS": ray_address}
     return subprocess.Popen(
@@ -150,13 +163,24 @@ def test_killed_driver_resumes_without_losing_or_duplicating_runs(
     ray_address: str, tmp_path: Path
 ) -> None:
     ws = _workspace(tmp_path)
-    args = ["--alphas", "0.1:2.0:0.1", "--experiment", "killed", "--max-concurrent", "1"]
+    args = [
+        "--alphas",
+        "0.1:2.0:0.1",
+        "--experiment",
+        "killed",
+        "--max-concurrent",
+        "1",
+        "--estimator",
+        "tests.helpers.estimators.SlowRidge",
+    ]
     process = _launch(args, tmp_path, ray_address)
     experiment = None
     deadline = time.monotonic() + 240
     completed_before: dict[str, str] = {}
     while time.monotonic() < deadline:
         time.sleep(0.5)
+        if process.poll() is not None:
+            pytest.fail(f"the sweep ended before it was killed: {process.communicate()[1]}")
         if experiment is None and "killed" in ws.experiments:
             experiment = Experiment(ws, "killed")
         if experiment is not None:
@@ -168,6 +192,9 @@ def test_killed_driver_resumes_without_losing_or_duplicating_runs(
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert experiment is not None
+    interrupted = list(experiment.get_runs())
+    assert len([r for r in interrupted if r.status == "Completed"]) < 20, "not interrupted"
+    assert any(r.status == "Running" for r in interrupted)
 
     resumed = _launch([*args, "--resume"], tmp_path, ray_address)
     _, err = resumed.communicate(timeout=400)

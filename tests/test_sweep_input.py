@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,22 @@ def _no_experiments(project: Path) -> bool:
     from tracking import Workspace
 
     return Workspace.from_config(project).experiments == {}
+
+
+def test_missing_s3_bucket_exits_2_naming_bucket_and_endpoint(
+    project: Path, s3_endpoint: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sweep.launch", "--storage", "s3://no-such-bucket/team"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AWS_ENDPOINT_URL": s3_endpoint, "RAY_ADDRESS": ""},
+    )
+    assert result.returncode == 2
+    assert "'no-such-bucket' does not exist at endpoint " + s3_endpoint in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_malformed_workspace_config_exits_2(tmp_path: Path) -> None:

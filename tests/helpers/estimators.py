@@ -14,3 +14,31 @@ class FailingRidge(Ridge):
         if self.alpha == 0.2:
             raise ValueError("planted failure for alpha 0.2")
         return super().fit(X, y, sample_weight)
+
+
+class FlakyRidge(Ridge):
+    """A Ridge whose first fit of each alpha fails, as a worker lost mid-trial would.
+
+    The attempts are counted in files under $FLAKY_MARKERS, which the test sets.
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> FlakyRidge:
+        import os
+        from pathlib import Path
+
+        marker = Path(os.environ["FLAKY_MARKERS"]) / f"alpha-{self.alpha}"
+        if not marker.exists():
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text("failed once")
+            raise RuntimeError(f"planted first-attempt failure for alpha {self.alpha}")
+        return super().fit(X, y, sample_weight)
+
+
+class SlowRidge(Ridge):
+    """A Ridge that takes half a second to fit, so that a test can stop a sweep midway."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SlowRidge:
+        import time
+
+        time.sleep(0.5)
+        return super().fit(X, y, sample_weight)
