@@ -1,9 +1,11 @@
-"""Several processes writing into one SQLite workspace at once lose nothing."""
+"""Several processes writing into one workspace at once lose nothing, on every backend."""
 
 from __future__ import annotations
 
 import multiprocessing
 from pathlib import Path
+
+import pytest
 
 from tracking import Experiment, Workspace
 
@@ -11,22 +13,33 @@ PROCESSES = 8
 VALUES = 50
 
 
-def _log_from_a_process(folder: str, worker: int) -> str:
-    ws = Workspace("w", base_dir=folder)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{tmp_path / 'records.db'}"
+
+
+def _log_from_a_process(tracking_uri: str, folder: str, worker: int) -> str:
+    ws = Workspace("w", tracking_uri=tracking_uri, storage_uri=folder)
     run = Experiment(ws, "shared").start_logging(properties={"worker": str(worker)})
     for i in range(VALUES):
         run.log("value", worker * 1000 + i)
     run.log_list("batch", [float(i) for i in range(VALUES)])
+    run.log_metrics({f"only-{worker % 3}": 1.0, "common": 2.0})
     run.complete()
     return run.id
 
 
-def test_eight_processes_logging_at_once_keep_every_value(tmp_path: Path) -> None:
+def test_processes_logging_at_once_keep_every_value(tracking_uri: str, tmp_path: Path) -> None:
+    """The workspace is new: the processes also race to create its schema."""
     context = multiprocessing.get_context("spawn")
+    jobs = [(tracking_uri, str(tmp_path / "files"), w) for w in range(PROCESSES)]
     with context.Pool(PROCESSES) as pool:
-        run_ids = pool.starmap(_log_from_a_process, [(str(tmp_path), w) for w in range(PROCESSES)])
+        run_ids = pool.starmap(_log_from_a_process, jobs)
 
-    experiment = Experiment(Workspace("w", base_dir=tmp_path), "shared")
+    ws = Workspace("w", tracking_uri=tracking_uri, storage_uri=str(tmp_path / "files"))
+    experiment = Experiment(ws, "shared")
     runs = list(experiment.get_runs())
     assert sorted(r.id for r in runs) == sorted(run_ids)
     assert sorted(r.number for r in runs) == list(range(1, PROCESSES + 1))
@@ -36,3 +49,5 @@ def test_eight_processes_logging_at_once_keep_every_value(tmp_path: Path) -> Non
         assert metrics["value"] == [worker * 1000 + i for i in range(VALUES)]
         assert metrics["batch"] == [float(i) for i in range(VALUES)]
         assert run.status == "Completed"
+    metric_names, _ = ws.records.list_columns(experiment.id)
+    assert metric_names == ["batch", "common", "only-0", "only-1", "only-2", "value"]

@@ -13,12 +13,15 @@ from tracking.records import FileRecord, RunOrder, RunStatus, utcnow
 from tracking.stores import open_record_store
 from tracking.stores.base import RecordStore
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    uri = {"sqlite": f"sqlite:///{tmp_path / 'records.db'}"}[request.param]
+    if request.param == "postgresql":
+        uri = request.getfixturevalue("pg_url")
+    else:
+        uri = f"sqlite:///{tmp_path / 'records.db'}"
     opened = open_record_store(uri)
     yield opened
     opened.close()

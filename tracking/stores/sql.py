@@ -58,6 +58,16 @@ def _param_columns(value: Any) -> tuple[str, float | None]:
     return json.dumps(value, sort_keys=True, default=str), number
 
 
+def _insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table) -> sa.Insert:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
 class SqlRecordStore(RecordStore):
     """Records in a SQL database: SQLite (the default) or PostgreSQL.
 
@@ -210,7 +220,9 @@ class SqlRecordStore(RecordStore):
             if n not in known
         ]
         if new:
-            conn.execute(sa.insert(c), new)
+            # Another process may add the same name meanwhile (PostgreSQL does not lock the
+            # whole database as SQLite does): a duplicate is not an error here.
+            conn.execute(_insert_ignoring_duplicates(conn, c), new)
         # Columns are never removed, so what this process has seen stays true.
         self._known_columns.update((experiment_id, kind, n) for n in names)
 
