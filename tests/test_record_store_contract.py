@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tracking.errors import ConflictError, NotFoundError, RunFinishedError
-from tracking.records import FileRecord, RunOrder, RunStatus, utcnow
+from tracking.records import ChartSeries, FileRecord, RunOrder, RunStatus, utcnow
 from tracking.stores import open_record_store
 from tracking.stores.base import RecordStore
 
@@ -250,13 +250,24 @@ def test_columns_list_every_metric_and_param_name_once(table) -> None:  # type: 
     assert store.list_columns(other) == ([], [])
 
 
-def test_chart_points_pair_each_runs_metric_with_its_param(table) -> None:  # type: ignore[no-untyped-def]
+def test_chart_series_pair_each_runs_metric_with_its_x(table) -> None:  # type: ignore[no-untyped-def]
     store, exp = table
-    points = store.chart_points(exp, "rmse", param="alpha")
-    assert [(p.number, p.x) for p in points] == [(1, 0.1), (2, 0.2), (3, 0.3), (4, 0.4), (6, 0.6)]
-    assert [p.y for p in points if p.number != 3] == [6.0, 5.0, 3.0, 1.0]
-    assert math.isnan(points[2].y)
-    assert all(p.x is None for p in store.chart_points(exp, "rmse"))
+    series = store.chart_series(exp, "rmse", x_param="alpha")
+    assert series.numbers == (1, 2, 3, 4, 6)
+    assert series.x == (0.1, 0.2, 0.3, 0.4, 0.6)
+    assert [y for n, y in zip(series.numbers, series.y, strict=True) if n != 3] == [
+        6.0,
+        5.0,
+        3.0,
+        1.0,
+    ]
+    assert math.isnan(series.y[2])
+    assert store.chart_series(exp, "rmse").x == ()
+    assert store.chart_series(exp, "nothing-logged") == ChartSeries((), (), ())
+    store.create_run(exp, "x-only")
+    store.log_batch("x-only", metrics=[("mae", 0.5)])
+    by_metric = store.chart_series(exp, "rmse", x_metric="mae")
+    assert by_metric.x == (None,) * 5  # no run has both rmse and mae
 
 
 def test_primary_metric_gives_each_experiment_its_best_value(table) -> None:  # type: ignore[no-untyped-def]

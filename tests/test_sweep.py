@@ -22,7 +22,8 @@ pytestmark = pytest.mark.ray
 
 
 def _workspace(folder: Path, storage: str | None = None, **config: str) -> Workspace:
-    data = {"tracking_uri": "sqlite:///records.db", "storage_uri": storage or "storage", **config}
+    data = {"tracking_uri": "sqlite:///records.db", "storage_uri": storage or "storage"}
+    data.update(config)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(data))
     return Workspace.from_config(folder)
@@ -157,6 +158,25 @@ def test_launch_runs_the_sweep_and_prints_the_leaderboard(ray_address: str, tmp_
     assert "Traceback" not in err
     runs = list(Experiment(Workspace.from_config(tmp_path), "cli").get_runs())
     assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2, 0.3]
+
+
+def test_two_drivers_sweeping_into_one_postgresql_workspace(
+    ray_address: str, tmp_path: Path, pg_url: str
+) -> None:
+    _workspace(tmp_path, tracking_uri=pg_url)
+    grids = ["0.1:1.0:0.1", "1.1:2.0:0.1"]
+    drivers = [
+        _launch(["--alphas", g, "--experiment", "shared"], tmp_path, ray_address) for g in grids
+    ]
+    for driver in drivers:
+        _, err = driver.communicate(timeout=300)
+        assert driver.returncode == 0, err
+    ws = Workspace.from_config(tmp_path)
+    runs = list(Experiment(ws, "shared").get_runs())
+    alphas = sorted(r.get_params()["alpha"] for r in runs)
+    assert alphas == pytest.approx([round(0.1 * i, 1) for i in range(1, 21)])
+    assert sorted(r.number for r in runs) == list(range(1, 21))
+    assert all(r.status == "Completed" and r.get_file_names() for r in runs)
 
 
 def test_killed_driver_resumes_without_losing_or_duplicating_runs(

@@ -94,6 +94,18 @@ def test_missing_s3_bucket_exits_2_naming_bucket_and_endpoint(
     assert "Traceback" not in result.stderr
 
 
+def test_refused_postgresql_connection_exits_2(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    url = f"postgresql://tracking:secret@127.0.0.1:{free_port()}/db"
+    (tmp_path / "config.json").write_text(json.dumps({"tracking_uri": url}))
+    result = _launch([], tmp_path)
+    assert result.returncode == 2
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("sweep:")]
+    assert "cannot open the tracking database postgresql+psycopg://tracking:***@" in line
+    assert "secret" not in result.stderr
+
+
 def test_malformed_workspace_config_exits_2(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text('{"tracking_uri": 3}')
     result = _launch([], tmp_path)

@@ -76,7 +76,7 @@ def bench(runs: int, repeat: int) -> dict[str, float]:
                 repeat,
             ),
             "chart_data_ms": median_ms(
-                lambda: store.chart_points(experiment, "rmse", param="alpha"), max(3, repeat // 5)
+                lambda: store.chart_series(experiment, "rmse", x_param="alpha"), max(3, repeat // 5)
             ),
         }
         store.close()

@@ -40,27 +40,28 @@ def chart_data(
     (empty when the chart has no x); `best` is the run with the least finite value, or the
     greatest if the goal is 'max' (by default the experiment's goal for its primary metric).
     """
-    points = store.chart_points(experiment.id, query.metric, param=query.param)
-    xs: list[float | None] = []
-    if query.xmetric is not None:
-        other = {p.run_id: p.y for p in store.chart_points(experiment.id, query.xmetric)}
-        xs = [_finite_or_none(other.get(p.run_id)) for p in points]
-    elif query.param is not None:
-        xs = [_finite_or_none(p.x) for p in points]
+    series = store.chart_series(
+        experiment.id, query.metric, x_param=query.param, x_metric=query.xmetric
+    )
     goal = query.goal or default_goal(experiment, query.metric)
-    finite = [p for p in points if math.isfinite(p.y)]
-    best = (max if goal == "max" else min)(finite, key=lambda p: p.y) if finite else None
+    finite = [i for i, y in enumerate(series.y) if math.isfinite(y)]
+    pick = max if goal == "max" else min
+    best = pick(finite, key=series.y.__getitem__) if finite else None
     return {
         "metric": query.metric,
         "param": query.param,
         "xmetric": query.xmetric,
         "goal": goal,
-        "number": [p.number for p in points],
-        "x": xs,
-        "y": [p.y if math.isfinite(p.y) else number(p.y) for p in points],
+        "number": series.numbers,
+        "x": [_finite_or_none(x) for x in series.x],
+        "y": [y if math.isfinite(y) else number(y) for y in series.y],
         "best": None
         if best is None
-        else {"runId": best.run_id, "number": best.number, "value": best.y},
+        else {
+            "runId": series.run_ids[best],
+            "number": series.numbers[best],
+            "value": series.y[best],
+        },
     }
 
 

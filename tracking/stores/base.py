@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from tracking.records import (
-    ChartPoint,
+    ChartSeries,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
@@ -64,13 +64,19 @@ class RecordStore(abc.ABC):
         """Return the metric names and the param names logged in the experiment, sorted."""
 
     @abc.abstractmethod
-    def chart_points(
-        self, experiment_id: int, metric: str, *, param: str | None = None
-    ) -> list[ChartPoint]:
+    def chart_series(
+        self,
+        experiment_id: int,
+        metric: str,
+        *,
+        x_param: str | None = None,
+        x_metric: str | None = None,
+    ) -> ChartSeries:
         """Return each run's last value of `metric`, by run number.
 
-        With `param`, each point's `x` is the run's value of that param if it is a number
-        (else None). Runs without the metric are left out; non-finite values are included.
+        With `x_param` (or `x_metric`), `x` holds each run's value of that param if it is a
+        number (or that metric's last value), else None. Runs without `metric` are left out;
+        non-finite values are included.
         """
 
     # -- runs --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 
 from tracking.errors import ConflictError, NotFoundError, RunFinishedError, StorageError
 from tracking.records import (
-    ChartPoint,
+    ChartSeries,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
@@ -181,23 +181,55 @@ class SqlRecordStore(RecordStore):
             [name for kind, name in rows if kind == "param"],
         )
 
-    def chart_points(
-        self, experiment_id: int, metric: str, *, param: str | None = None
-    ) -> list[ChartPoint]:
-        s, r, p = t.metric_summaries, t.runs, t.params
-        columns = [r.c.run_id, r.c.number, s.c.last, s.c.last_special]
-        query = sa.select(*columns).join(r, r.c.run_id == s.c.run_id)
-        if param is not None:
-            query = query.add_columns(p.c.value_num).outerjoin(
-                p, sa.and_(p.c.run_id == s.c.run_id, p.c.key == param)
-            )
-        query = query.where(s.c.experiment_id == experiment_id, s.c.name == metric)
+    def chart_series(
+        self,
+        experiment_id: int,
+        metric: str,
+        *,
+        x_param: str | None = None,
+        x_metric: str | None = None,
+    ) -> ChartSeries:
+        # Index range scans only (no join per run): 100,000 points in tens of milliseconds.
         with self._tx(write=False) as conn:
-            rows = conn.execute(query.order_by(r.c.number)).all()
-        return [
-            ChartPoint(row[0], row[1], row[4] if param is not None else None, _join(row[2], row[3]))
-            for row in rows
-        ]
+            run_ids, numbers, y = self._metric_column(conn, experiment_id, metric)
+            x: tuple[float | None, ...] = ()
+            if x_metric is not None:
+                other_ids, _, other = self._metric_column(conn, experiment_id, x_metric)
+                by_run = dict(zip(other_ids, other, strict=True))
+                x = tuple(by_run.get(run_id) for run_id in run_ids)
+            elif x_param is not None:
+                p = t.params
+                by_run = dict(
+                    conn.execute(
+                        sa.select(p.c.run_id, p.c.value_num).where(
+                            p.c.experiment_id == experiment_id, p.c.key == x_param
+                        )
+                    )
+                    .tuples()
+                    .all()
+                )
+                x = tuple(by_run.get(run_id) for run_id in run_ids)
+        return ChartSeries(run_ids, numbers, y, x)
+
+    @staticmethod
+    def _metric_column(
+        conn: sa.Connection, experiment_id: int, metric: str
+    ) -> tuple[tuple[str, ...], tuple[int, ...], tuple[float, ...]]:
+        s = t.metric_summaries
+        rows = (
+            conn.execute(
+                sa.select(s.c.run_id, s.c.number, s.c.last, s.c.last_special)
+                .where(s.c.experiment_id == experiment_id, s.c.name == metric)
+                .order_by(s.c.number)
+            )
+            .tuples()
+            .all()
+        )
+        if not rows:
+            return (), (), ()
+        run_ids, numbers, last, special = zip(*rows, strict=True)
+        y = tuple(v if sp is None else float(sp) for v, sp in zip(last, special, strict=True))
+        return run_ids, numbers, y
 
     def _add_columns(
         self, conn: sa.Connection, experiment_id: int, kind: str, names: Sequence[str]
@@ -399,7 +431,7 @@ class SqlRecordStore(RecordStore):
     ) -> None:
         end_time = end_time or utcnow()
         with self._tx(write=True) as conn:
-            experiment_id = self._running_run(conn, run_id)
+            experiment_id, _ = self._running_run(conn, run_id)
             conn.execute(
                 sa.update(t.runs)
                 .where(t.runs.c.run_id == run_id)
@@ -411,10 +443,12 @@ class SqlRecordStore(RecordStore):
                 .values(last_activity=end_time)
             )
 
-    def _running_run(self, conn: sa.Connection, run_id: str, *, must_run: bool = True) -> int:
-        """Lock the run's row and return its experiment id, checking that it is running."""
+    def _running_run(
+        self, conn: sa.Connection, run_id: str, *, must_run: bool = True
+    ) -> tuple[int, int]:
+        """Lock the run's row; return its experiment id and number, checking it is running."""
         row = conn.execute(
-            sa.select(t.runs.c.status, t.runs.c.experiment_id)
+            sa.select(t.runs.c.status, t.runs.c.experiment_id, t.runs.c.number)
             .where(t.runs.c.run_id == run_id)
             .with_for_update()
         ).first()
@@ -422,7 +456,7 @@ class SqlRecordStore(RecordStore):
             raise NotFoundError(f"no run with id {run_id!r} in this workspace")
         if must_run and row.status != RunStatus.RUNNING.value:
             raise RunFinishedError(f"run {run_id!r} has already finished ({row.status})")
-        return int(row.experiment_id)
+        return int(row.experiment_id), int(row.number)
 
     # -- values ------------------------------------------------------------------------
     def log_batch(
@@ -438,9 +472,9 @@ class SqlRecordStore(RecordStore):
         timestamp = timestamp or utcnow()
         with self._tx(write=True) as conn:
             must_run = bool(metrics or params or properties)
-            experiment_id = self._running_run(conn, run_id, must_run=must_run)
+            experiment_id, number = self._running_run(conn, run_id, must_run=must_run)
             if metrics:
-                self._write_metrics(conn, run_id, experiment_id, metrics, timestamp)
+                self._write_metrics(conn, run_id, (experiment_id, number), metrics, timestamp)
             if params:
                 columns = {k: _param_columns(v) for k, v in params.items()}
                 new = self._set_once(conn, t.params, run_id, experiment_id, columns)
@@ -494,11 +528,15 @@ class SqlRecordStore(RecordStore):
         self,
         conn: sa.Connection,
         run_id: str,
-        experiment_id: int,
+        run: tuple[int, int],
         values: Sequence[tuple[str, float]],
         timestamp: datetime,
     ) -> None:
-        """Append the values, and bring each metric's summary row up to date."""
+        """Append the values, and bring each metric's summary row up to date.
+
+        `run` is the run's (experiment id, number).
+        """
+        experiment_id, number = run
         s = t.metric_summaries
         names = sorted({name for name, _ in values})
         old = {
@@ -511,6 +549,7 @@ class SqlRecordStore(RecordStore):
                 "run_id": run_id,
                 "name": name,
                 "experiment_id": experiment_id,
+                "number": number,
                 "min": None,
                 "max": None,
                 "count": 0,
