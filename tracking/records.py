@@ -117,7 +117,6 @@ class ChartSeries:
     has none, or where a param is not a number); it is empty when no x was asked for.
     """
 
-    run_ids: tuple[str, ...]
     numbers: tuple[int, ...]
     y: tuple[float, ...]
     x: tuple[float | None, ...] = ()

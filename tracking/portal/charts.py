@@ -44,9 +44,7 @@ def chart_data(
         experiment.id, query.metric, x_param=query.param, x_metric=query.xmetric
     )
     goal = query.goal or default_goal(experiment, query.metric)
-    finite = [i for i, y in enumerate(series.y) if math.isfinite(y)]
-    pick = max if goal == "max" else min
-    best = pick(finite, key=series.y.__getitem__) if finite else None
+    best = store.best_run(experiment.id, query.metric, maximize=goal == "max")
     return {
         "metric": query.metric,
         "param": query.param,
@@ -58,9 +56,9 @@ def chart_data(
         "best": None
         if best is None
         else {
-            "runId": series.run_ids[best],
-            "number": series.numbers[best],
-            "value": series.y[best],
+            "runId": best.run_id,
+            "number": best.number,
+            "value": series.y[series.numbers.index(best.number)],
         },
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 metadata = sa.MetaData()
 
@@ -81,7 +81,9 @@ params = sa.Table(
     sa.Column("value_json", sa.Text, nullable=False),
     # The value as a number when it is one, so that runs sort by a param through an index.
     sa.Column("value_num", sa.Float),
+    sa.Column("number", sa.Integer, nullable=False),  # the run's number, for charts
     sa.Index("ix_params_sort", "experiment_id", "key", "value_num", "run_id"),
+    sa.Index("ix_params_chart", "experiment_id", "key", "number", "value_num"),
 )
 
 metrics = sa.Table(
@@ -118,7 +120,6 @@ metric_summaries = sa.Table(
         "experiment_id",
         "name",
         "number",
-        "run_id",
         "last",
         "last_special",
     ),
