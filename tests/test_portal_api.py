@@ -229,6 +229,19 @@ def test_chart_data_against_a_param_a_metric_and_run_number(
     assert by_metric["x"] == chart["x"]
 
 
+def test_a_chart_of_more_runs_than_max_points_samples_them_and_keeps_the_best(
+    client: TestClient, sweep: Sweep
+) -> None:
+    url = f"/api/experiments/{EXPERIMENT}/chart?metric=rmse&param=alpha&max_points=3"
+    chart = client.get(url).json()
+    assert (chart["every"], chart["runs"]) == (3, 7)
+    assert chart["number"] == [3, 6]  # every 3rd run, and run 3 is the best
+    assert chart["x"] == [sweep.alpha[sweep.runs[2].id], sweep.alpha[sweep.runs[5].id]]
+    assert chart["best"]["number"] == 3
+    full = client.get(f"/api/experiments/{EXPERIMENT}/chart?metric=rmse").json()
+    assert full["every"] == 1 and len(full["number"]) == 7
+
+
 def test_chart_data_follows_new_runs_and_values_of_running_ones(
     own_client: TestClient, own_sweep: Sweep
 ) -> None:
@@ -253,6 +266,7 @@ def test_chart_data_follows_new_runs_and_values_of_running_ones(
         ("metric=nope", "'nope'"),
         ("metric=rmse&param=nope", "'nope'"),
         ("metric=rmse&xmetric=nope", "'nope'"),
+        ("metric=rmse&max_points=0", "max_points"),
         ("metric=rmse&param=alpha&xmetric=loss", "not both"),
         ("metric=rmse&goal=best", "'best'"),
     ],

@@ -279,3 +279,11 @@ def test_primary_metric_gives_each_experiment_its_best_value(table) -> None:  # 
     assert summary.best_value == 6.0
     store.set_primary_metric(exp, "rmse", "min")
     assert store.list_experiments()[0].best_value == 1.0
+
+
+def test_chart_series_can_sample_every_kth_run_and_the_best(table) -> None:  # type: ignore[no-untyped-def]
+    store, exp = table
+    series = store.chart_series(exp, "rmse", x_param="alpha", every=2, also=1)
+    assert series.numbers == (1, 2, 4, 6)
+    assert series.x == (0.1, 0.2, 0.4, 0.6)
+    assert store.chart_series(exp, "rmse", every=3).numbers == (3, 6)

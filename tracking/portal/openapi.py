@@ -122,6 +122,11 @@ _SCHEMAS: dict[str, Any] = {
             "param": {"type": ["string", "null"]},
             "xmetric": {"type": ["string", "null"]},
             "goal": {"type": "string", "enum": ["min", "max"]},
+            "every": {
+                "type": "integer",
+                "description": "1, or k when only every k-th run (and the best) is drawn",
+            },
+            "runs": {"type": "integer", "description": "runs in the experiment"},
             "number": {"type": "array", "items": {"type": "integer"}},
             "x": {"type": "array", "items": {"type": ["number", "null"]}},
             "y": {"type": "array", "items": _NUMBER},
@@ -266,6 +271,11 @@ _PATHS: dict[str, Any] = {
                     {"type": "string", "enum": ["min", "max"]},
                     "which value wins for 'best' (default: the experiment's goal for its "
                     "primary metric, else min)",
+                ),
+                _query(
+                    "max_points",
+                    {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 10000},
+                    "with more runs than this, only every k-th run (and the best) is returned",
                 ),
             ],
             "responses": {"200": _json("Chart", "the chart's data"), "400": _ERROR, "404": _ERROR},

@@ -53,6 +53,7 @@ class ChartQuery:
     param: str | None = None
     xmetric: str | None = None
     goal: str | None = None  # 'min' or 'max'; None: the experiment's, for its primary metric
+    max_points: int = 10_000  # more runs than this are sampled: every k-th run by number
 
 
 def _integer(params: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
@@ -150,4 +151,5 @@ def parse_chart_query(
     goal = params.get("goal") or None
     if goal not in (None, "min", "max"):
         raise ValidationError(f"goal {goal!r} is not accepted: use 'min' or 'max'")
-    return ChartQuery(metric, param, xmetric, goal)
+    max_points = _integer(params, "max_points", ChartQuery.max_points, 1, 1_000_000)
+    return ChartQuery(metric, param, xmetric, goal, max_points)

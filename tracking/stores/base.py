@@ -71,12 +71,15 @@ class RecordStore(abc.ABC):
         *,
         x_param: str | None = None,
         x_metric: str | None = None,
+        every: int = 1,
+        also: int | None = None,
     ) -> ChartSeries:
         """Return each run's last value of `metric`, by run number.
 
         With `x_param` (or `x_metric`), `x` holds each run's value of that param if it is a
         number (or that metric's last value), else None. Runs without `metric` are left out;
-        non-finite values are included.
+        non-finite values are included. With `every` > 1, only runs whose number is a
+        multiple of it are included, and the run numbered `also` (the best, say).
         """
 
     # -- runs --------------------------------------------------------------------------

@@ -101,7 +101,11 @@
     const chart = await P.getJSON(chartUrl());
     const xName = xSelect.value.split(":").slice(1).join(":");
     const ys = chart.y.map(P.finiteOrNull);
-    document.getElementById("chart-number-caption").textContent = chart.metric + " by run number";
+    const sampled = chart.every > 1
+      ? " (every " + chart.every + "th of " + chart.runs.toLocaleString() + " runs, and the best)"
+      : "";
+    document.getElementById("chart-number-caption").textContent =
+      chart.metric + " by run number" + sampled;
     P.plot(document.getElementById("chart-number-plot"), {
       xs: chart.number,
       ys: ys,
@@ -116,7 +120,8 @@
       if (x !== null) order.push(i);
     });
     order.sort((a, b) => chart.x[a] - chart.x[b]);
-    document.getElementById("chart-x-caption").textContent = chart.metric + " against " + (xName || "—");
+    document.getElementById("chart-x-caption").textContent =
+      chart.metric + " against " + (xName || "—") + sampled;
     P.plot(document.getElementById("chart-x-plot"), {
       xs: order.map((i) => chart.x[i]),
       ys: order.map((i) => ys[i]),
