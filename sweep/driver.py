@@ -67,6 +67,7 @@ def prepare(spec: SweepSpec, workspace: Workspace | None = None) -> PreparedSwee
         _check_reachable(spec.address)
     data = load_dataset(spec.data, seed=spec.seed)
     ws.artifacts.check_writable()
+    connect_ray(spec.address)  # last: a refused connection (say, no token) writes nothing
     # Every check has passed: only now is anything written to the workspace.
     experiment = Experiment(ws, spec.experiment)
     experiment.set_primary_metric(spec.metric, spec.mode)
@@ -127,11 +128,12 @@ def connect_ray(address: str | None) -> None:
             log_to_driver=False,
             include_dashboard=False if address is None else None,
         )
-    except (ConnectionError, RuntimeError, ValueError) as err:
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SweepInputError(
-            f"cannot connect to the Ray cluster at {address}: {message}"
-        ) from None
+    except Exception as err:  # Ray raises several kinds: refused, no token, wrong version
+        text = str(err).strip()
+        # Ray's messages run to several sentences of advice: the first says what is wrong.
+        message = text.split(". ")[0].splitlines()[0] if text else type(err).__name__
+        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+        raise SweepInputError(f"cannot connect to {where}: {message}") from None
 
 
 def _check_reachable(address: str) -> None:
@@ -216,7 +218,7 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
     # our progress line replace them.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
-    connect_ray(spec.address)
+    connect_ray(spec.address)  # already connected by prepare(), unless called alone
     storage_path, filesystem = tune_storage(prepared.workspace)
     trainable = tune.with_resources(
         tune.with_parameters(

@@ -182,9 +182,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         result = execute(prepared)
-    except SweepInputError as err:  # an --address that does not answer
-        print(f"sweep: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("sweep: interrupted; rerun with --resume to finish it", file=sys.stderr)
         return 130

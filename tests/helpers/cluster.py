@@ -1,0 +1,66 @@
+"""A multi-node Ray cluster on this one machine, for tests, in its own process.
+
+    python -m tests.helpers.cluster --workers 2 --dashboard-port 8265
+
+It prints one JSON line ({"address", "dashboard", "workers"}) once every node is up, then
+reads commands on stdin: `kill-worker` kills the first remaining worker node at once (its
+raylet and workers, as a lost machine would) and answers with a JSON line. At end of input
+it shuts the cluster down. The head node has no CPUs, so every trial runs on a worker node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+
+from ray.cluster_utils import Cluster
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dashboard-port", type=int, required=True)
+    args = parser.parse_args()
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={
+            "num_cpus": 0,
+            "include_dashboard": True,
+            "dashboard_host": "127.0.0.1",
+            "dashboard_port": args.dashboard_port,
+        },
+    )
+    folders: list[str] = []
+    try:
+        # Each worker node gets a temp folder of its own, as on separate machines: nodes that
+        # share one unpack the same job package into the same folder, replacing the files
+        # under a running driver.
+        folders = [tempfile.mkdtemp(prefix="ray-w", dir="/tmp") for _ in range(args.workers)]
+        workers = [cluster.add_node(num_cpus=1, temp_dir=folder) for folder in folders]
+        cluster.wait_for_nodes()
+        print(
+            json.dumps(
+                {
+                    "address": cluster.address,
+                    "dashboard": f"http://127.0.0.1:{args.dashboard_port}",
+                    "workers": [w.unique_id for w in workers],
+                }
+            ),
+            flush=True,
+        )
+        for line in sys.stdin:
+            if line.strip() == "kill-worker" and workers:
+                worker = workers.pop(0)
+                cluster.remove_node(worker, allow_graceful=False)
+                print(json.dumps({"killed": worker.unique_id}), flush=True)
+    finally:
+        cluster.shutdown()
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The sweep on a multi-node Ray cluster (three Ray nodes on this machine), with S3 storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+from tracking import Experiment, Workspace
+
+pytestmark = pytest.mark.cluster
+
+
+TOKEN = secrets.token_hex(32)
+# Token authentication on, as `ray start` has it; clients present the same token.
+AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": TOKEN}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[dict[str, Any]]:
+    """A head node without CPUs and two 1-CPU worker nodes, in a helper process."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.cluster",
+            "--workers",
+            "2",
+            "--dashboard-port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        # The nodes' workers import test helpers (a slow estimator) from the repository.
+        env={**os.environ, "PYTHONPATH": str(ROOT), **AUTH},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the test cluster did not start (exit code {process.wait()})")
+        yield {**json.loads(line), "process": process}
+    finally:
+        if process.stdin:
+            process.stdin.close()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _project(folder: Path, bucket: str, endpoint: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "tracking_uri": f"sqlite:///{folder / 'records.db'}",
+        "storage_uri": f"s3://{bucket}/team",
+        "s3_endpoint_url": endpoint,
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def _driver(args: list[str], cwd: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sweep.launch", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **AUTH, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _check_every_alpha_once(experiment: Experiment, alphas: list[float]) -> list[Any]:
+    runs = list(experiment.get_runs())
+    assert all(r.status == "Completed" for r in runs), [(r.number, r.status) for r in runs]
+    assert sorted(r.get_params()["alpha"] for r in runs) == pytest.approx(alphas)
+    for run in runs:
+        (name,) = run.get_file_names()
+        run.load_model(name)  # downloads from the S3 endpoint, verifies SHA-256, loads
+    return runs
+
+
+def test_trials_spread_over_nodes_with_checkpoints_on_s3(
+    cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    project = _project(tmp_path, s3_bucket, s3_endpoint)
+    driver = _driver(
+        [
+            "--address",
+            cluster["address"],
+            "--alphas",
+            "0.1:0.6:0.1",
+            "--experiment",
+            "multi",
+            "--estimator",
+            "tests.helpers.estimators.SlowRidge",
+        ],
+        project,
+    )
+    _, err = driver.communicate(timeout=300)
+    assert driver.returncode == 0, err
+    experiment = Experiment(Workspace.from_config(project), "multi")
+    runs = _check_every_alpha_once(experiment, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    nodes = {r.properties["ray.node_id"] for r in runs}
+    assert len(nodes) >= 2
+    assert all(r.get_files()[0].uri.startswith(f"s3://{s3_bucket}/team/sweeps/") for r in runs)
+
+
+def test_a_job_submitted_through_the_job_api_lands_in_the_workspace(
+    cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    project = _project(tmp_path, s3_bucket, s3_endpoint)
+    submit = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ray.scripts.scripts",
+            "job",
+            "submit",
+            "--address",
+            cluster["dashboard"],
+            "--working-dir",
+            str(ROOT),
+            "--",
+            "python",
+            "-m",
+            "sweep.launch",
+            "--config",
+            str(project / "config.json"),
+            "--alphas",
+            "0.1,0.2",
+            "--experiment",
+            "job",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **AUTH},
+    )
+    assert submit.returncode == 0, submit.stdout[-3000:] + submit.stderr[-3000:]
+    assert "Best run:" in submit.stdout
+    experiment = Experiment(Workspace.from_config(project), "job")  # from the laptop side
+    runs = _check_every_alpha_once(experiment, [0.1, 0.2])
+    assert {r.properties["ray.job_id"] for r in runs} != {""}
+
+
+def test_job_submission_without_the_token_is_refused(cluster: dict[str, Any]) -> None:
+    body = json.dumps({"entrypoint": "echo pwned"}).encode()
+    request = urllib.request.Request(
+        f"{cluster['dashboard']}/api/jobs/",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code in (401, 403)
+
+
+def test_a_driver_without_the_token_stops_before_scheduling(
+    cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    project = _project(tmp_path, s3_bucket, s3_endpoint)
+    driver = _driver(
+        ["--address", cluster["address"], "--alphas", "0.1", "--experiment", "notoken"],
+        project,
+        HOME=str(tmp_path),  # no ~/.ray/auth_token there
+        RAY_AUTH_TOKEN="",
+    )
+    _, err = driver.communicate(timeout=120)
+    assert driver.returncode == 2, err
+    lines = [line for line in err.splitlines() if line.startswith("sweep:")]
+    assert len(lines) == 1 and "token" in lines[0].lower(), err
+    assert "notoken" not in Workspace.from_config(project).experiments  # nothing written
+
+
+def test_a_worker_node_killed_mid_sweep_ends_with_every_alpha_once(
+    cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    project = _project(tmp_path, s3_bucket, s3_endpoint)
+    alphas = [round(0.1 * i, 1) for i in range(1, 11)]
+    driver = _driver(
+        [
+            "--address",
+            cluster["address"],
+            "--alphas",
+            "0.1:1.0:0.1",
+            "--experiment",
+            "lost",
+            "--estimator",
+            "tests.helpers.estimators.SlowRidge",
+            "--max-failures",
+            "3",
+        ],
+        project,
+    )
+    ws = Workspace.from_config(project)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and driver.poll() is None:
+        if (
+            "lost" in ws.experiments
+            and len(list(Experiment(ws, "lost").get_runs(status="Completed"))) >= 2
+        ):
+            break
+        time.sleep(0.3)
+    assert driver.poll() is None, "the sweep finished before a node could be killed"
+    helper = cluster["process"]
+    helper.stdin.write("kill-worker\n")
+    helper.stdin.flush()
+    assert "killed" in json.loads(helper.stdout.readline())
+    _, err = driver.communicate(timeout=400)
+    assert driver.returncode == 0, err
+    runs = _check_every_alpha_once(Experiment(ws, "lost"), alphas)
+    # The trial that was running on the lost node was retried into its own run.
+    assert any(r.get_tags().get("ray.retries") for r in runs)
