@@ -1,15 +1,21 @@
 """`TrackingCallback`: Ray Tune trials become runs of a tracking experiment.
 
 It runs in the driver process only (the single writer of a sweep's records: no database
-credentials on workers). It is idempotent per trial: a restored sweep re-attaches each trial
-to the run it already had, through the trial-to-run map kept in Tune's callback state or,
-if that state was lost, through the run's `ray.trial_id` property.
+credentials on workers). Its hooks return at once: the record writes go, in order, to one
+background thread, so the database never holds up Tune's event loop. A trial's run id is
+chosen when the trial starts and kept in Tune's callback state, so the callback is
+idempotent per trial: a restored sweep re-attaches each trial to the run it already had
+(or, if that state was lost, finds it by its `ray.trial_id` property).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import numbers
+import queue
+import threading
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,10 +23,13 @@ from typing import TYPE_CHECKING, Any
 from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
 
-from tracking import Experiment, Run, TrackingError
+from tracking import Experiment, NotFoundError, TrackingError
+from tracking.records import FileRecord, RunStatus, utcnow
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
+
+    from tracking.stores.base import RecordStore
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +42,40 @@ def checkpoint_uri(path: str, filesystem: Any) -> str:
     if type(filesystem).__name__ == "S3FileSystem":
         return f"s3://{path.lstrip('/')}"
     return Path(path).absolute().as_uri()
+
+
+class _Writer:
+    """Runs the callback's writes in order on one daemon thread; failures are reported."""
+
+    def __init__(self, on_error: Callable[[str], None]) -> None:
+        self._queue: queue.Queue[tuple[str, Callable[[], object]] | None] = queue.Queue()
+        self._on_error = on_error
+        self._thread = threading.Thread(target=self._work, name="tracking-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, what: str, write: Callable[[], object]) -> None:
+        self._queue.put((what, write))
+
+    def flush(self) -> None:
+        """Wait until every write submitted so far is done."""
+        self._queue.join()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            what, write = item
+            try:
+                write()
+            except TrackingError as err:
+                self._on_error(f"could not {what}: {err}")
+            except Exception as err:  # a bug must not silently stop every later write
+                self._on_error(f"could not {what}: {type(err).__name__}: {err}")
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
 
 
 class TrackingCallback(tune.Callback):
@@ -56,15 +99,16 @@ class TrackingCallback(tune.Callback):
         file_info: Callable[[Mapping[str, Any]], tuple[str, str, int] | None] | None = None,
     ) -> None:
         self._experiment = experiment
-        self._params = params or (lambda config: config)
+        self._params = params or dict
         self._properties = properties
         self._file_info = file_info
         self._run_ids: dict[str, str] = {}  # trial id -> run id: the state Tune saves
         self._logged: dict[str, int] = {}  # trial id -> last training iteration logged
-        self._runs: dict[str, Run] = {}
-        self._finished: set[str] = set()
-        self.errors: list[str] = []
+        self._finished: set[str] = set()  # trials whose run has finished (writer thread)
+        self._fresh = True  # False once unpickled: a restored sweep may know its trials
         self._job_id: str | None = None
+        self._writer: _Writer | None = None
+        self.errors: list[str] = []
 
     # -- Tune's state, saved with the experiment checkpoint ------------------------------
     def get_state(self) -> dict[str, Any]:
@@ -73,55 +117,121 @@ class TrackingCallback(tune.Callback):
     def set_state(self, state: dict[str, Any]) -> None:
         self._run_ids = dict(state.get("run_ids", {}))
         self._logged = dict(state.get("logged", {}))
+        self._fresh = False
 
     def __getstate__(self) -> dict[str, Any]:
-        # Tune pickles its callbacks with the experiment: keep the ids, not the live runs.
-        return {**self.__dict__, "_runs": {}}
+        # Tune pickles its callbacks with the experiment: no thread, no lock, no queue.
+        return {**self.__dict__, "_writer": None, "_finished": set()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._fresh = False
 
     @property
     def run_ids(self) -> dict[str, str]:
         """Trial id -> run id, for every trial seen."""
         return dict(self._run_ids)
 
-    def _guard(self, trial: Trial, what: str, action: Callable[[], object]) -> None:
-        """Run a write; a tracking failure is reported, and never fails the trial."""
-        try:
-            action()
-        except TrackingError as err:
-            message = f"trial {trial.trial_id}: could not {what}: {err}"
-            log.warning(message)
-            self.errors.append(message)
+    @property
+    def _records(self) -> RecordStore:
+        return self._experiment.workspace.records
 
-    def _run(self, trial: Trial) -> Run:
-        run = self._runs.get(trial.trial_id)
-        if run is None:
-            run = self._attach(trial)
-            self._runs[trial.trial_id] = run
-            if run.get_status() != "Running":
-                self._finished.add(trial.trial_id)  # a re-run of a trial already recorded
-        return run
+    def _submit(self, trial: Trial, what: str, write: Callable[[], object]) -> None:
+        if self._writer is None:
+            self._writer = _Writer(self._report)
+        self._writer.submit(f"{what} of trial {trial.trial_id}", write)
 
-    def _attach(self, trial: Trial) -> Run:
-        run_id = self._run_ids.get(trial.trial_id)
+    def _report(self, message: str) -> None:
+        log.warning(message)
+        self.errors.append(message)
+
+    def flush(self) -> None:
+        """Wait until every record write so far is done (Tune's end of experiment does)."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        """Finish the writes and stop the writer thread."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    # -- writes (on the writer thread) ---------------------------------------------------
+    def _create(self, trial: Trial, run_id: str, config: Mapping[str, Any]) -> None:
+        extra = self._properties(trial) if callable(self._properties) else self._properties
+        self._records.create_run(
+            self._experiment.id,
+            run_id,
+            display_name=str(trial),
+            properties={TRIAL_ID: trial.trial_id, **{k: str(v) for k, v in (extra or {}).items()}},
+            params=self._params(config) or None,
+        )
+
+    def _reattach(self, trial: Trial, run_id: str | None, config: Mapping[str, Any]) -> None:
+        """A restored trial: find its run (by id, else by trial id) or create it."""
+        record = None
         if run_id is not None:
-            return Run(self._experiment, run_id)
-        records = self._experiment.workspace.records
-        found = records.find_runs_by_property(self._experiment.id, TRIAL_ID, trial.trial_id)
-        if found:
-            run = Run._of(self._experiment, found[-1])
+            # NotFound: the driver stopped before this run's creation was written.
+            with contextlib.suppress(NotFoundError):
+                record = self._records.get_run(run_id)
         else:
-            extra = self._properties(trial) if callable(self._properties) else self._properties
-            run = self._experiment.start_logging(
-                display_name=str(trial),
-                properties={TRIAL_ID: trial.trial_id, **(extra or {})},
+            found = self._records.find_runs_by_property(
+                self._experiment.id, TRIAL_ID, trial.trial_id
             )
-            params = self._params(trial.config)
-            if params:
-                run.log_params(params)
-        self._run_ids[trial.trial_id] = run.id
-        return run
+            record = found[-1] if found else None
+        if record is None:
+            run_id = run_id or str(uuid.uuid4())
+            self._create(trial, run_id, config)
+        else:
+            run_id = record.run_id
+            if record.status.is_terminal:
+                self._finished.add(trial.trial_id)  # a re-run of a trial already recorded
+        self._run_ids[trial.trial_id] = run_id
 
-    # -- hooks -------------------------------------------------------------------------
+    def _finish(
+        self, trial: Trial, status: RunStatus, result: Mapping[str, Any], error: str | None
+    ) -> None:
+        if trial.trial_id in self._finished:
+            return
+        run_id = self._run_ids[trial.trial_id]
+        files = self._files(run_id, trial, result) if status is RunStatus.COMPLETED else []
+        self._records.set_status(
+            run_id,
+            status,
+            error=error,
+            properties=_where(result, self._job_id),
+            files=files,
+        )
+        self._finished.add(trial.trial_id)
+
+    def _files(self, run_id: str, trial: Trial, result: Mapping[str, Any]) -> list[FileRecord]:
+        checkpoint = trial.checkpoint
+        if checkpoint is None:
+            return []
+        artifacts = self._experiment.workspace.artifacts
+        root = checkpoint_uri(checkpoint.path, checkpoint.filesystem)
+        info = self._file_info(result) if self._file_info else None
+        if info is not None:
+            name, sha256, size = info
+            uri = f"{root}/{name}"
+            artifacts.check_inside(uri)
+            return [FileRecord(run_id, name, uri, size, sha256, utcnow())]
+        from pyarrow import fs
+
+        if checkpoint.filesystem is None:
+            return []
+        records = []
+        selector = fs.FileSelector(checkpoint.path, recursive=True)
+        for entry in checkpoint.filesystem.get_file_info(selector):
+            if entry.type == fs.FileType.File:
+                name = entry.path[len(checkpoint.path) :].lstrip("/")
+                stored = artifacts.describe(f"{root}/{name}")
+                records.append(
+                    FileRecord(run_id, name, stored.uri, stored.size, stored.sha256, utcnow())
+                )
+        return records
+
+    # -- hooks (on Tune's event loop: they only queue writes) ----------------------------
     def setup(self, *args: Any, **info: Any) -> None:
         import ray
 
@@ -130,86 +240,69 @@ class TrackingCallback(tune.Callback):
     def on_trial_start(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        self._guard(trial, "start its run", lambda: self._run(trial))
+        config = dict(trial.config)
+        known = self._run_ids.get(trial.trial_id)
+        if known is None and self._fresh:
+            run_id = self._run_ids[trial.trial_id] = str(uuid.uuid4())
+            self._submit(trial, "start its run", lambda: self._create(trial, run_id, config))
+        else:
+            self._submit(trial, "re-attach its run", lambda: self._reattach(trial, known, config))
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
     ) -> None:
-        def write() -> None:
-            run = self._run(trial)
-            step = int(result.get("training_iteration", 0))
-            if trial.trial_id in self._finished or step <= self._logged.get(trial.trial_id, 0):
-                return  # a retried trial reporting a result that is already logged
-            metrics = {
-                key: float(value)
-                for key, value in result.items()
-                if key not in _SKIPPED_KEYS
-                and not key.startswith("tracking.")
-                and isinstance(value, numbers.Real)
-                and not isinstance(value, bool)
-            }
-            if metrics:
-                run.log_metrics(metrics)
-            self._logged[trial.trial_id] = step
+        step = int(result.get("training_iteration", 0))
+        if step <= self._logged.get(trial.trial_id, 0):
+            return  # a retried trial reporting a result that is already logged
+        self._logged[trial.trial_id] = step
+        metrics = [
+            (key, float(value))
+            for key, value in result.items()
+            if key not in _SKIPPED_KEYS
+            and not key.startswith("tracking.")
+            and isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+        ]
 
-        self._guard(trial, "log its metrics", write)
+        def write() -> None:
+            if metrics and trial.trial_id not in self._finished:
+                self._records.log_batch(self._run_ids[trial.trial_id], metrics=metrics)
+
+        self._submit(trial, "log its metrics", write)
 
     def on_trial_recover(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         def write() -> None:
-            attempts = int(self._run(trial).tags.get("ray.retries", "0")) + 1
-            self._run(trial).set_tags({"ray.retries": attempts})
+            run_id = self._run_ids[trial.trial_id]
+            retries = int(self._records.get_run(run_id).tags.get("ray.retries", "0")) + 1
+            self._records.log_batch(run_id, tags={"ray.retries": str(retries)})
 
-        self._guard(trial, "note its retry", write)
+        self._submit(trial, "note its retry", write)
 
     def on_trial_complete(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        def write() -> None:
-            run = self._run(trial)
-            if trial.trial_id in self._finished:
-                return
-            result = trial.last_result or {}
-            run.add_properties(_where(result, self._job_id))
-            self._register_files(run, trial, result)
-            run.complete()
-            self._finished.add(trial.trial_id)
-
-        self._guard(trial, "complete its run", write)
+        result = dict(trial.last_result or {})
+        self._submit(
+            trial,
+            "complete its run",
+            lambda: self._finish(trial, RunStatus.COMPLETED, result, None),
+        )
 
     def on_trial_error(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        def write() -> None:
-            run = self._run(trial)
-            if trial.trial_id in self._finished:
-                return
-            run.add_properties(_where(trial.last_result or {}, self._job_id))
-            run.fail(error_details=_error_text(trial))
-            self._finished.add(trial.trial_id)
+        result = dict(trial.last_result or {})
+        error = _error_text(trial)
+        self._submit(
+            trial,
+            "record its failure",
+            lambda: self._finish(trial, RunStatus.FAILED, result, error),
+        )
 
-        self._guard(trial, "record its failure", write)
-
-    def _register_files(self, run: Run, trial: Trial, result: Mapping[str, Any]) -> None:
-        checkpoint = trial.checkpoint
-        if checkpoint is None:
-            return
-        root = checkpoint_uri(checkpoint.path, checkpoint.filesystem)
-        info = self._file_info(result) if self._file_info else None
-        if info is not None:
-            name, sha256, size = info
-            run.register_file(name, f"{root}/{name}", size=size, sha256=sha256)
-            return
-        from pyarrow import fs
-
-        if checkpoint.filesystem is None:
-            return
-        selector = fs.FileSelector(checkpoint.path, recursive=True)
-        for entry in checkpoint.filesystem.get_file_info(selector):
-            if entry.type == fs.FileType.File:
-                name = entry.path[len(checkpoint.path) :].lstrip("/")
-                run.register_file(name, f"{root}/{name}")
+    def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
+        self.flush()
 
 
 def _where(result: Mapping[str, Any], job_id: str | None) -> dict[str, str]:

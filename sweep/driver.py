@@ -231,7 +231,11 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
 
     def fit(tuner: tune.Tuner, tracker: TrackingCallback | None = None) -> None:
         nonlocal trained, failed
-        results = tuner.fit()
+        try:
+            results = tuner.fit()
+        finally:
+            if tracker is not None:
+                tracker.close()  # every record written before the results are read
         trained += len(results)
         failed += results.num_errors
         if tracker is not None:  # a restored Tuner brings its own copy, which logs instead

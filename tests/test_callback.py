@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,11 @@ def experiment(tmp_path: Path) -> Experiment:
     return Experiment(ws, "cb")
 
 
+def _restored(callback: TrackingCallback) -> TrackingCallback:
+    """The callback as a restored Tuner has it: unpickled."""
+    return pickle.loads(pickle.dumps(callback))
+
+
 def _result(step: int, rmse: float) -> dict[str, Any]:
     return {
         "training_iteration": step,
@@ -56,6 +62,7 @@ def test_trials_become_runs_with_params_metrics_and_status(experiment: Experimen
     callback.on_trial_result(0, [trial], trial, _result(1, 3.0))
     trial.last_result = _result(1, 3.0)
     callback.on_trial_complete(0, [trial], trial)
+    callback.flush()
     (run,) = experiment.get_runs()
     assert run.get_params() == {"alpha": 0.5}
     assert run.get_metrics() == {"rmse": 3.0}  # no Tune bookkeeping, no text
@@ -72,25 +79,30 @@ def test_a_restored_callback_reattaches_instead_of_duplicating(experiment: Exper
     trial = StandInTrial("t1", {"alpha": 0.1})
     first.on_trial_start(0, [trial], trial)
     first.on_trial_result(0, [trial], trial, _result(1, 2.0))
+    first.flush()
     state = first.get_state()
 
-    restored = TrackingCallback(experiment)
+    restored = _restored(TrackingCallback(experiment))
     restored.set_state(state)
     restored.on_trial_start(0, [trial], trial)
     restored.on_trial_result(0, [trial], trial, _result(1, 2.0))  # the same result again
     restored.on_trial_result(0, [trial], trial, _result(2, 1.0))
+    restored.flush()
 
-    lost_state = TrackingCallback(experiment)  # the state was never saved: found by property
+    # The state was never saved: the run is found by its trial id property.
+    lost_state = _restored(TrackingCallback(experiment))
     lost_state.on_trial_start(0, [trial], trial)
     lost_state.on_trial_complete(0, [trial], trial)
+    lost_state.flush()
 
     (run,) = experiment.get_runs()
     assert run.get_metrics() == {"rmse": [2.0, 1.0]}
     assert run.get_status() == "Completed"
-    again = TrackingCallback(experiment)  # a trial re-run after its run completed
+    again = _restored(TrackingCallback(experiment))  # a trial re-run after its run completed
     again.on_trial_start(0, [trial], trial)
     again.on_trial_result(0, [trial], trial, _result(5, 9.0))
     again.on_trial_complete(0, [trial], trial)
+    again.flush()
     assert again.errors == [] and run.get_metrics() == {"rmse": [2.0, 1.0]}
 
 
@@ -103,6 +115,7 @@ def test_failed_trials_keep_the_last_line_of_their_error(
     callback = TrackingCallback(experiment)
     callback.on_trial_start(0, [trial], trial)
     callback.on_trial_error(0, [trial], trial)
+    callback.flush()
     (run,) = experiment.get_runs()
     assert run.get_details()["error"]["error"]["message"] == "ValueError: diverged"
 
@@ -111,6 +124,7 @@ def test_tracking_failures_are_reported_not_raised_into_tune(experiment: Experim
     callback = TrackingCallback(experiment)
     trial = StandInTrial("t1", {"alpha": 0.1})
     callback.on_trial_start(0, [trial], trial)
+    callback.flush()
     run = next(experiment.get_runs())
     run.upload_file("model.pkl", io.BytesIO(b"x"))
     inside = str(experiment.workspace.artifacts.root / "sweeps" / "t1")  # type: ignore[attr-defined]
@@ -118,4 +132,6 @@ def test_tracking_failures_are_reported_not_raised_into_tune(experiment: Experim
     trial.checkpoint = checkpoint
     callback._file_info = lambda result: ("model.pkl", "0" * 64, 1)
     callback.on_trial_complete(0, [trial], trial)  # the file name is taken: a conflict
+    callback.close()
     assert len(callback.errors) == 1 and "model.pkl" in callback.errors[0]
+    assert run.get_status() == "Running"  # not completed without its file

@@ -126,33 +126,20 @@ def test_a_job_submitted_through_the_job_api_lands_in_the_workspace(
     cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
 ) -> None:
     project = _project(tmp_path, s3_bucket, s3_endpoint)
-    submit = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ray.scripts.scripts",
-            "job",
-            "submit",
-            "--address",
-            cluster["dashboard"],
-            "--working-dir",
-            str(ROOT),
-            "--",
-            "python",
-            "-m",
-            "sweep.launch",
-            "--config",
-            str(project / "config.json"),
-            "--alphas",
-            "0.1,0.2",
-            "--experiment",
-            "job",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **AUTH},
-    )
+    command = [
+        sys.executable, "-m", "ray.scripts.scripts", "job", "submit",
+        "--address", cluster["dashboard"], "--working-dir", str(ROOT), "--",
+        "python", "-m", "sweep.launch", "--config", str(project / "config.json"),
+        "--alphas", "0.1,0.2", "--experiment", "job",
+    ]  # fmt: skip
+    for _ in range(10):
+        submit = subprocess.run(
+            command, capture_output=True, text=True, timeout=300, env={**os.environ, **AUTH}
+        )
+        # A new head node takes a moment before its agent accepts jobs.
+        if "No available agent to submit job" not in submit.stderr + submit.stdout:
+            break
+        time.sleep(3)
     assert submit.returncode == 0, submit.stdout[-3000:] + submit.stderr[-3000:]
     assert "Best run:" in submit.stdout
     experiment = Experiment(Workspace.from_config(project), "job")  # from the laptop side

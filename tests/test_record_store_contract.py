@@ -287,3 +287,27 @@ def test_chart_series_can_sample_every_kth_run_and_the_best(table) -> None:  # t
     assert series.numbers == (1, 2, 4, 6)
     assert series.x == (0.1, 0.2, 0.4, 0.6)
     assert store.chart_series(exp, "rmse", every=3).numbers == (3, 6)
+
+
+def test_a_run_is_created_with_its_params_in_one_write(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r", params={"alpha": 0.5}, properties={"ray.trial_id": "t"})
+    assert store.get_params("r") == {"alpha": 0.5}
+    assert store.list_columns(exp) == ([], ["alpha"])
+
+
+def test_finishing_records_properties_and_files_all_or_nothing(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r", properties={"host": "a"})
+    model = FileRecord("r", "model.pkl", "file:///s/m.pkl", 5, "b" * 64, utcnow())
+    with pytest.raises(ConflictError, match="host"):
+        store.set_status("r", RunStatus.COMPLETED, properties={"host": "b"}, files=[model])
+    assert store.get_run("r").status is RunStatus.RUNNING
+    assert store.list_files("r") == []
+    store.set_status(
+        "r", RunStatus.COMPLETED, properties={"host": "a", "node": "n1"}, files=[model]
+    )
+    done = store.get_run("r")
+    assert done.status is RunStatus.COMPLETED
+    assert dict(done.properties) == {"host": "a", "node": "n1"}
+    assert store.list_files("r") == [model]

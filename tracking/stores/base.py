@@ -92,9 +92,10 @@ class RecordStore(abc.ABC):
         display_name: str | None = None,
         properties: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
         start_time: datetime | None = None,
     ) -> RunRecord:
-        """Create a `Running` run with the next run number of the experiment.
+        """Create a `Running` run with the next run number of the experiment (one write).
 
         Raises:
             NotFoundError: the experiment does not exist.
@@ -151,11 +152,16 @@ class RecordStore(abc.ABC):
         *,
         error: str | None = None,
         end_time: datetime | None = None,
+        properties: Mapping[str, str] | None = None,
+        files: Sequence[FileRecord] = (),
     ) -> None:
-        """Finish a running run with a terminal status.
+        """Finish a running run with a terminal status, with its last properties and files.
+
+        All in one transaction: a run is never seen finished without its files.
 
         Raises:
             RunFinishedError: the run has already finished.
+            ConflictError: a property would change, or a file name is taken.
         """
 
     # -- values ------------------------------------------------------------------------

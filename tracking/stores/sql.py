@@ -289,6 +289,7 @@ class SqlRecordStore(RecordStore):
         display_name: str | None = None,
         properties: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
         start_time: datetime | None = None,
     ) -> RunRecord:
         start_time = start_time or utcnow()
@@ -315,6 +316,8 @@ class SqlRecordStore(RecordStore):
             )
             self._insert_pairs(conn, t.run_properties, run_id, properties, experiment_id)
             self._insert_pairs(conn, t.run_tags, run_id, tags)
+            if params:
+                self._write_params(conn, run_id, (experiment_id, number), params)
         return RunRecord(
             run_id=run_id,
             experiment_id=experiment_id,
@@ -450,10 +453,17 @@ class SqlRecordStore(RecordStore):
         *,
         error: str | None = None,
         end_time: datetime | None = None,
+        properties: Mapping[str, str] | None = None,
+        files: Sequence[FileRecord] = (),
     ) -> None:
         end_time = end_time or utcnow()
         with self._tx(write=True) as conn:
-            experiment_id, _ = self._running_run(conn, run_id)
+            experiment_id, number = self._running_run(conn, run_id)
+            if properties:
+                props = {k: (str(v), None) for k, v in properties.items()}
+                self._set_once(conn, t.run_properties, run_id, (experiment_id, number), props)
+            for record in files:
+                self._insert_file(conn, record)
             conn.execute(
                 sa.update(t.runs)
                 .where(t.runs.c.run_id == run_id)
@@ -498,9 +508,7 @@ class SqlRecordStore(RecordStore):
             if metrics:
                 self._write_metrics(conn, run_id, (experiment_id, number), metrics, timestamp)
             if params:
-                columns = {k: _param_columns(v) for k, v in params.items()}
-                new = self._set_once(conn, t.params, run_id, (experiment_id, number), columns)
-                self._add_columns(conn, experiment_id, "param", new)
+                self._write_params(conn, run_id, (experiment_id, number), params)
             if properties:
                 props = {k: (str(v), None) for k, v in properties.items()}
                 self._set_once(conn, t.run_properties, run_id, (experiment_id, number), props)
@@ -508,6 +516,13 @@ class SqlRecordStore(RecordStore):
                 tg = t.run_tags
                 conn.execute(sa.delete(tg).where(tg.c.run_id == run_id, tg.c.key.in_(list(tags))))
                 self._insert_pairs(conn, tg, run_id, tags)
+
+    def _write_params(
+        self, conn: sa.Connection, run_id: str, run: tuple[int, int], params: Mapping[str, Any]
+    ) -> None:
+        columns = {k: _param_columns(v) for k, v in params.items()}
+        new = self._set_once(conn, t.params, run_id, run, columns)
+        self._add_columns(conn, run[0], "param", new)
 
     @staticmethod
     def _set_once(
@@ -643,16 +658,18 @@ class SqlRecordStore(RecordStore):
     def add_file(self, record: FileRecord) -> None:
         with self._tx(write=True) as conn:
             self._running_run(conn, record.run_id)
-            exists = conn.execute(
-                sa.select(t.files.c.name).where(
-                    t.files.c.run_id == record.run_id, t.files.c.name == record.name
-                )
-            ).first()
-            if exists:
-                raise ConflictError(
-                    f"run {record.run_id!r} already has a file named {record.name!r}"
-                )
-            conn.execute(sa.insert(t.files).values(**record.__dict__))
+            self._insert_file(conn, record)
+
+    @staticmethod
+    def _insert_file(conn: sa.Connection, record: FileRecord) -> None:
+        exists = conn.execute(
+            sa.select(t.files.c.name).where(
+                t.files.c.run_id == record.run_id, t.files.c.name == record.name
+            )
+        ).first()
+        if exists:
+            raise ConflictError(f"run {record.run_id!r} already has a file named {record.name!r}")
+        conn.execute(sa.insert(t.files).values(**record.__dict__))
 
     def list_files(self, run_id: str) -> list[FileRecord]:
         f = t.files
