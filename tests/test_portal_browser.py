@@ -11,12 +11,8 @@ import hashlib
 import json
 import math
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,18 +25,10 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import cross_val_score, train_test_split
 
+from tests.conftest import free_port, wait_for_http
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
 from tracking import Experiment, Workspace
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 EXPERIMENT = "diabetes-experiment"
 REFRESH_SECONDS = 0.5
@@ -53,25 +41,6 @@ class Portal:
     experiment: Experiment
     rmse: dict[str, float]  # by run id
     folder: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the portal exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the portal did not answer at {url} within {timeout} s")
 
 
 def _tutorial_runs(experiment: Experiment, folder: Path) -> dict[str, float]:
@@ -111,7 +80,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     workspace = Workspace.from_config(folder)
     experiment = Experiment(workspace, EXPERIMENT)
     rmse = _tutorial_runs(experiment, folder)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TRACKING_PORTAL_TOKEN"}
     log = (folder / "portal.log").open("wb")
     command = [sys.executable, "-m", "tracking.portal", "--config", str(folder)]
@@ -124,7 +93,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/api/experiments", process)
+        wait_for_http(f"{url}/api/experiments", process=process)
         yield Portal(url, workspace, experiment, rmse, folder)
     finally:
         process.terminate()

@@ -28,21 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
 from tracking import Workspace
 from tracking.portal import create_app
 from tracking.records import RunStatus
 
 EXPERIMENT = "big"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def fill(workspace: Workspace, runs: int) -> None:
