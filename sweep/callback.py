@@ -15,8 +15,10 @@ import logging
 import numbers
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +26,7 @@ from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
 
 from tracking import Experiment, NotFoundError, TrackingError
-from tracking.records import FileRecord, RunStatus, utcnow
+from tracking.records import FileRecord, NewRun, RunStatus, utcnow
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TRIAL_ID = "ray.trial_id"
+# The writer gathers what arrives within this time into one transaction (at most MAX_BATCH
+# writes): records lag trials by a fraction of a second, and cost a fraction of the work.
+BATCH_WINDOW_S = 0.25
+MAX_BATCH = 2000
 _SKIPPED_KEYS = {*AUTO_RESULT_KEYS, "trial_id", "experiment_tag", "done", "should_checkpoint"}
 
 
@@ -44,34 +50,73 @@ def checkpoint_uri(path: str, filesystem: Any) -> str:
     return Path(path).absolute().as_uri()
 
 
-class _Writer:
-    """Runs the callback's writes in order on one daemon thread; failures are reported."""
+@dataclass
+class _Op:
+    """One record write of a trial, queued by a hook for the writer thread."""
 
-    def __init__(self, on_error: Callable[[str], None]) -> None:
-        self._queue: queue.Queue[tuple[str, Callable[[], object]] | None] = queue.Queue()
+    kind: str  # "create", "metrics", "finish" or "call"
+    trial: Trial
+    what: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    metrics: list[tuple[str, float]] = field(default_factory=list)
+    status: RunStatus = RunStatus.COMPLETED
+    result: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    call: Callable[[], object] | None = None
+
+
+class _Writer:
+    """Applies queued writes in order on one daemon thread, a batch at a time.
+
+    It gathers what arrives within `window` seconds into one batch, so that many short
+    trials are recorded in one transaction; failures are reported, never raised.
+    """
+
+    def __init__(
+        self, apply: Callable[[list[_Op]], None], on_error: Callable[[str], None], window: float
+    ) -> None:
+        self._queue: queue.Queue[_Op | None] = queue.Queue()
+        self._apply = apply
         self._on_error = on_error
+        self._window = window
         self._thread = threading.Thread(target=self._work, name="tracking-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, what: str, write: Callable[[], object]) -> None:
-        self._queue.put((what, write))
+    def submit(self, op: _Op) -> None:
+        self._queue.put(op)
 
     def flush(self) -> None:
         """Wait until every write submitted so far is done."""
         self._queue.join()
 
-    def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            what, write = item
+    def _batch(self) -> tuple[list[_Op], bool]:
+        first = self._queue.get()
+        items = [first]
+        deadline = time.monotonic() + self._window
+        while first is not None and len(items) < MAX_BATCH:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             try:
-                write()
-            except TrackingError as err:
-                self._on_error(f"could not {what}: {err}")
+                items.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+            if items[-1] is None:
+                break
+        ops = [op for op in items if op is not None]
+        return ops, len(ops) < len(items)
+
+    def _work(self) -> None:
+        stop = False
+        while not stop:
+            ops, stop = self._batch()
+            try:
+                self._apply(ops)
             except Exception as err:  # a bug must not silently stop every later write
-                self._on_error(f"could not {what}: {type(err).__name__}: {err}")
+                self._on_error(f"could not record {len(ops)} writes: {type(err).__name__}: {err}")
             finally:
-                self._queue.task_done()
-        self._queue.task_done()
+                for _ in range(len(ops) + (1 if stop else 0)):
+                    self._queue.task_done()
 
     def close(self) -> None:
         self._queue.put(None)
@@ -136,10 +181,13 @@ class TrackingCallback(tune.Callback):
     def _records(self) -> RecordStore:
         return self._experiment.workspace.records
 
-    def _submit(self, trial: Trial, what: str, write: Callable[[], object]) -> None:
+    def _submit(self, op: _Op) -> None:
         if self._writer is None:
-            self._writer = _Writer(self._report)
-        self._writer.submit(f"{what} of trial {trial.trial_id}", write)
+            self._writer = _Writer(self._apply, self._report, BATCH_WINDOW_S)
+        self._writer.submit(op)
+
+    def _call(self, trial: Trial, what: str, write: Callable[[], object]) -> None:
+        self._submit(_Op("call", trial, what, call=write))
 
     def _report(self, message: str) -> None:
         log.warning(message)
@@ -231,6 +279,83 @@ class TrackingCallback(tune.Callback):
                 )
         return records
 
+    def _apply(self, ops: list[_Op]) -> None:
+        """Record a batch: trials that started in it in one bulk write, the rest one by one."""
+        started: dict[str, list[_Op]] = {}
+        rest: list[_Op] = []
+        for op in ops:
+            ops_of_trial = started.get(op.trial.trial_id)
+            if op.kind == "create":
+                started[op.trial.trial_id] = [op]
+            elif ops_of_trial is not None and op.kind in ("metrics", "finish"):
+                ops_of_trial.append(op)
+            else:
+                rest.append(op)
+        if started:
+            self._record_new(list(started.values()))
+        for op in rest:
+            self._apply_one(op)
+
+    def _record_new(self, trials: list[list[_Op]]) -> None:
+        runs, finished = [], []
+        for ops in trials:
+            try:
+                runs.append(self._new_run(ops))
+            except TrackingError as err:
+                self._report(f"could not start the run of trial {ops[0].trial.trial_id}: {err}")
+                continue
+            if ops[-1].kind == "finish":
+                finished.append(ops[0].trial.trial_id)
+        try:
+            self._records.record_runs(self._experiment.id, runs)
+        except TrackingError:
+            # One bad run must not cost the others: record them one at a time.
+            for ops in trials:
+                for op in ops:
+                    self._apply_one(op)
+            return
+        self._finished.update(finished)
+
+    def _new_run(self, ops: list[_Op]) -> NewRun:
+        create, trial = ops[0], ops[0].trial
+        run_id = self._run_ids[trial.trial_id]
+        extra = self._properties(trial) if callable(self._properties) else self._properties
+        properties = {TRIAL_ID: trial.trial_id, **{k: str(v) for k, v in (extra or {}).items()}}
+        metrics = [m for op in ops if op.kind == "metrics" for m in op.metrics]
+        end = ops[-1] if ops[-1].kind == "finish" else None
+        now = utcnow()
+        if end is None:
+            return NewRun(run_id, now, str(trial), properties, self._params(create.config),
+                          tuple(metrics))  # fmt: skip
+        files = self._files(run_id, trial, end.result) if end.status is RunStatus.COMPLETED else []
+        return NewRun(
+            run_id,
+            now,
+            str(trial),
+            {**_where(end.result, self._job_id), **properties},
+            self._params(create.config),
+            tuple(metrics),
+            end.status,
+            end.error,
+            now,
+            tuple(files),
+        )
+
+    def _apply_one(self, op: _Op) -> None:
+        trial = op.trial
+        try:
+            if op.kind == "create":
+                self._create(trial, self._run_ids[trial.trial_id], op.config)
+            elif op.kind == "metrics":
+                if trial.trial_id not in self._finished:
+                    self._records.log_batch(self._run_ids[trial.trial_id], metrics=op.metrics)
+            elif op.kind == "finish":
+                self._finish(trial, op.status, op.result, op.error)
+            elif op.call is not None:
+                op.call()
+        except TrackingError as err:
+            self._report(f"could not {op.what} of trial {trial.trial_id}: {err}")
+
     # -- hooks (on Tune's event loop: they only queue writes) ----------------------------
     def setup(self, *args: Any, **info: Any) -> None:
         import ray
@@ -243,10 +368,10 @@ class TrackingCallback(tune.Callback):
         config = dict(trial.config)
         known = self._run_ids.get(trial.trial_id)
         if known is None and self._fresh:
-            run_id = self._run_ids[trial.trial_id] = str(uuid.uuid4())
-            self._submit(trial, "start its run", lambda: self._create(trial, run_id, config))
+            self._run_ids[trial.trial_id] = str(uuid.uuid4())
+            self._submit(_Op("create", trial, "start its run", config=config))
         else:
-            self._submit(trial, "re-attach its run", lambda: self._reattach(trial, known, config))
+            self._call(trial, "re-attach its run", lambda: self._reattach(trial, known, config))
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
@@ -255,7 +380,7 @@ class TrackingCallback(tune.Callback):
         if step <= self._logged.get(trial.trial_id, 0):
             return  # a retried trial reporting a result that is already logged
         self._logged[trial.trial_id] = step
-        metrics = [
+        metrics: list[tuple[str, float]] = [
             (key, float(value))
             for key, value in result.items()
             if key not in _SKIPPED_KEYS
@@ -264,11 +389,8 @@ class TrackingCallback(tune.Callback):
             and not isinstance(value, bool)
         ]
 
-        def write() -> None:
-            if metrics and trial.trial_id not in self._finished:
-                self._records.log_batch(self._run_ids[trial.trial_id], metrics=metrics)
-
-        self._submit(trial, "log its metrics", write)
+        if metrics:
+            self._submit(_Op("metrics", trial, "log its metrics", metrics=metrics))
 
     def on_trial_recover(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
@@ -278,17 +400,13 @@ class TrackingCallback(tune.Callback):
             retries = int(self._records.get_run(run_id).tags.get("ray.retries", "0")) + 1
             self._records.log_batch(run_id, tags={"ray.retries": str(retries)})
 
-        self._submit(trial, "note its retry", write)
+        self._call(trial, "note its retry", write)
 
     def on_trial_complete(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         result = dict(trial.last_result or {})
-        self._submit(
-            trial,
-            "complete its run",
-            lambda: self._finish(trial, RunStatus.COMPLETED, result, None),
-        )
+        self._submit(_Op("finish", trial, "complete its run", result=result))
 
     def on_trial_error(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
@@ -296,9 +414,14 @@ class TrackingCallback(tune.Callback):
         result = dict(trial.last_result or {})
         error = _error_text(trial)
         self._submit(
-            trial,
-            "record its failure",
-            lambda: self._finish(trial, RunStatus.FAILED, result, error),
+            _Op(
+                "finish",
+                trial,
+                "record its failure",
+                status=RunStatus.FAILED,
+                result=result,
+                error=error,
+            )
         )
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:

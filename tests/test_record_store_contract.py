@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tracking.errors import ConflictError, NotFoundError, RunFinishedError
-from tracking.records import ChartSeries, FileRecord, RunOrder, RunStatus, utcnow
+from tracking.records import ChartSeries, FileRecord, NewRun, RunOrder, RunStatus, utcnow
 from tracking.stores import open_record_store
 from tracking.stores.base import RecordStore
 
@@ -311,3 +311,44 @@ def test_finishing_records_properties_and_files_all_or_nothing(store: RecordStor
     assert done.status is RunStatus.COMPLETED
     assert dict(done.properties) == {"host": "a", "node": "n1"}
     assert store.list_files("r") == [model]
+
+
+def test_runs_recorded_whole_in_one_batch(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("bulk").id
+    store.create_run(exp, "before")
+    now = utcnow()
+    model = FileRecord("done", "model.pkl", "file:///s/model.pkl", 3, "c" * 64, now)
+    records = store.record_runs(
+        exp,
+        [
+            NewRun("done", now, "trial 1", {"ray.trial_id": "t1"}, {"alpha": 0.1},
+                   (("rmse", 3.0), ("rmse", 2.0), ("r2", math.nan)),
+                   RunStatus.COMPLETED, end_time=now, files=(model,)),
+            NewRun("failed", now, params={"alpha": 0.2}, status=RunStatus.FAILED,
+                   error="ValueError: boom", end_time=now),
+            NewRun("open", now, params={"alpha": 0.3}, metrics=(("rmse", 9.0),)),
+        ],
+    )  # fmt: skip
+    assert [r.number for r in records] == [2, 3, 4]
+    done = store.get_run("done")
+    assert (done.status, done.number, dict(done.properties)) == (
+        RunStatus.COMPLETED,
+        2,
+        {"ray.trial_id": "t1"},
+    )
+    assert [(v.name, v.step, v.value) for v in store.get_metric_history("done")][1:] == [
+        ("rmse", 0, 3.0),
+        ("rmse", 1, 2.0),
+    ]
+    assert store.get_metric_summaries("done")["rmse"].last == 2.0
+    assert store.list_files("done") == [model]
+    assert store.get_run("failed").error == "ValueError: boom"
+    assert store.best_run(exp, "rmse", maximize=False).run_id == "done"  # type: ignore[union-attr]
+    assert store.list_columns(exp) == (["r2", "rmse"], ["alpha"])
+    store.log_batch("open", metrics=[("rmse", 8.0)])  # an open run goes on as usual
+    assert store.get_metric_summaries("open")["rmse"].count == 2
+    with pytest.raises(ConflictError):
+        store.record_runs(exp, [NewRun("new", now), NewRun("done", now)])
+    with pytest.raises(NotFoundError):
+        store.get_run("new")  # the whole batch was refused
+    assert store.search_runs(exp).total == 4

@@ -123,6 +123,26 @@ class ChartSeries:
 
 
 @dataclass(frozen=True)
+class NewRun:
+    """A run written whole, in one go: created, its values logged, and perhaps finished.
+
+    What a sweep's writer records for the trials that started and ended between two of
+    its batches; `status` RUNNING leaves the run open.
+    """
+
+    run_id: str
+    start_time: datetime
+    display_name: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    metrics: tuple[tuple[str, float], ...] = ()
+    status: RunStatus = RunStatus.RUNNING
+    error: str | None = None
+    end_time: datetime | None = None
+    files: tuple[FileRecord, ...] = ()
+
+
+@dataclass(frozen=True)
 class RunRow:
     """A run with its params and final metric values, as a runs table shows it."""
 

@@ -28,6 +28,7 @@ from tracking.records import (
     FileRecord,
     MetricSummary,
     MetricValue,
+    NewRun,
     RunOrder,
     RunPage,
     RunRecord,
@@ -100,6 +101,18 @@ class RecordStore(abc.ABC):
         Raises:
             NotFoundError: the experiment does not exist.
             ConflictError: a run with this id exists.
+        """
+
+    @abc.abstractmethod
+    def record_runs(self, experiment_id: int, runs: Sequence[NewRun]) -> list[RunRecord]:
+        """Create several runs whole (params, metrics, properties, files, status) at once.
+
+        One transaction for all of them, the bulk form of `create_run`, `log_batch` and
+        `set_status`: what a sweep's writer uses to keep up with many short trials.
+
+        Raises:
+            NotFoundError: the experiment does not exist.
+            ConflictError: a run id exists already.
         """
 
     @abc.abstractmethod

@@ -21,6 +21,7 @@ from tracking.records import (
     FileRecord,
     MetricSummary,
     MetricValue,
+    NewRun,
     RunOrder,
     RunPage,
     RunRecord,
@@ -66,6 +67,46 @@ def _insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table) -> sa.Inse
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def _new_summary(run_id: str, name: str, experiment_id: int, number: int) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "name": name,
+        "experiment_id": experiment_id,
+        "number": number,
+        "min": None,
+        "max": None,
+        "count": 0,
+    }
+
+
+def _fold(
+    run_id: str,
+    values: Sequence[tuple[str, float]],
+    summaries: dict[str, dict[str, Any]],
+    timestamp: datetime,
+) -> list[dict[str, Any]]:
+    """The metric rows of `values`, each at the next step of its name, updating `summaries`."""
+    rows = []
+    for name, value in values:
+        summary = summaries[name]
+        finite, special = _split(value)
+        rows.append(
+            {
+                "run_id": run_id,
+                "name": name,
+                "step": summary["count"],
+                "value": finite,
+                "special": special,
+                "timestamp": timestamp,
+            }
+        )
+        summary.update(last=finite, last_special=special, count=summary["count"] + 1)
+        if finite is not None:
+            summary["min"] = finite if summary["min"] is None else min(summary["min"], finite)
+            summary["max"] = finite if summary["max"] is None else max(summary["max"], finite)
+    return rows
 
 
 class SqlRecordStore(RecordStore):
@@ -329,6 +370,101 @@ class SqlRecordStore(RecordStore):
             tags={k: str(v) for k, v in (tags or {}).items()},
         )
 
+    def record_runs(self, experiment_id: int, runs: Sequence[NewRun]) -> list[RunRecord]:
+        if not runs:
+            return []
+        latest = max(r.end_time or r.start_time for r in runs)
+        table_rows: dict[str, list[dict[str, Any]]] = {
+            name: [] for name in ("runs", "run_properties", "params", "metrics", "summaries")
+        }
+        records = []
+        with self._tx(write=True) as conn:
+            last = conn.execute(
+                sa.update(t.experiments)
+                .where(t.experiments.c.id == experiment_id)
+                .values(run_count=t.experiments.c.run_count + len(runs), last_activity=latest)
+                .returning(t.experiments.c.run_count)
+            ).scalar_one_or_none()
+            if last is None:
+                raise NotFoundError(f"no experiment with id {experiment_id}")
+            for number, run in enumerate(runs, start=last - len(runs) + 1):
+                self._rows_of(experiment_id, number, run, table_rows)
+                records.append(self._record_of(experiment_id, number, run))
+            for table, key in (
+                (t.runs, "runs"),
+                (t.run_properties, "run_properties"),
+                (t.params, "params"),
+                (t.metrics, "metrics"),
+                (t.metric_summaries, "summaries"),
+            ):
+                if table_rows[key]:
+                    conn.execute(sa.insert(table), table_rows[key])
+            files = [f.__dict__ for run in runs for f in run.files]
+            if files:
+                conn.execute(sa.insert(t.files), files)
+            for kind, key, field_name in (
+                ("param", "params", "key"),
+                ("metric", "summaries", "name"),
+            ):
+                names = sorted({row[field_name] for row in table_rows[key]})
+                self._add_columns(conn, experiment_id, kind, names)
+        return records
+
+    @staticmethod
+    def _rows_of(
+        experiment_id: int, number: int, run: NewRun, rows: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """Add the rows that record `run` (numbered `number`) to `rows`, by table."""
+        rows["runs"].append(
+            {
+                "run_id": run.run_id,
+                "experiment_id": experiment_id,
+                "number": number,
+                "status": run.status.value,
+                "display_name": run.display_name,
+                "start_time": run.start_time,
+                "end_time": run.end_time,
+                "error": run.error,
+            }
+        )
+        rows["run_properties"].extend(
+            {"run_id": run.run_id, "key": k, "value": str(v), "experiment_id": experiment_id}
+            for k, v in run.properties.items()
+        )
+        for key, value in run.params.items():
+            text, numeric = _param_columns(value)
+            rows["params"].append(
+                {
+                    "run_id": run.run_id,
+                    "key": key,
+                    "experiment_id": experiment_id,
+                    "value_json": text,
+                    "value_num": numeric,
+                    "number": number,
+                }
+            )
+        summaries = {
+            name: _new_summary(run.run_id, name, experiment_id, number)
+            for name in {name for name, _ in run.metrics}
+        }
+        stamp = run.end_time or run.start_time
+        rows["metrics"].extend(_fold(run.run_id, run.metrics, summaries, stamp))
+        rows["summaries"].extend(summaries.values())
+
+    @staticmethod
+    def _record_of(experiment_id: int, number: int, run: NewRun) -> RunRecord:
+        return RunRecord(
+            run_id=run.run_id,
+            experiment_id=experiment_id,
+            number=number,
+            status=run.status,
+            start_time=run.start_time,
+            end_time=run.end_time,
+            display_name=run.display_name,
+            error=run.error,
+            properties={k: str(v) for k, v in run.properties.items()},
+        )
+
     @staticmethod
     def _insert_pairs(
         conn: sa.Connection,
@@ -583,36 +719,10 @@ class SqlRecordStore(RecordStore):
             for row in conn.execute(sa.select(s).where(s.c.run_id == run_id, s.c.name.in_(names)))
         }
         summaries = {
-            name: old.get(name)
-            or {
-                "run_id": run_id,
-                "name": name,
-                "experiment_id": experiment_id,
-                "number": number,
-                "min": None,
-                "max": None,
-                "count": 0,
-            }
+            name: old.get(name) or _new_summary(run_id, name, experiment_id, number)
             for name in names
         }
-        rows = []
-        for name, value in values:
-            summary = summaries[name]
-            finite, special = _split(value)
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "name": name,
-                    "step": summary["count"],
-                    "value": finite,
-                    "special": special,
-                    "timestamp": timestamp,
-                }
-            )
-            summary.update(last=finite, last_special=special, count=summary["count"] + 1)
-            if finite is not None:
-                summary["min"] = finite if summary["min"] is None else min(summary["min"], finite)
-                summary["max"] = finite if summary["max"] is None else max(summary["max"], finite)
+        rows = _fold(run_id, values, summaries, timestamp)
         conn.execute(sa.insert(t.metrics), rows)
         new = [summary for name, summary in summaries.items() if name not in old]
         if new:
