@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
@@ -58,7 +59,16 @@ class ProgressCallback(tune.Callback):
             if self._bar is None:
                 from tqdm import tqdm
 
-                self._bar = tqdm(total=self.total, file=self.stream, unit="trial", leave=True)
+                # A terminal that reports no size (a bare pty) would get no bar at all.
+                size = shutil.get_terminal_size((100, 20))
+                self._bar = tqdm(
+                    total=self.total,
+                    file=self.stream,
+                    unit="trial",
+                    leave=True,
+                    ncols=size.columns,
+                    nrows=size.lines,
+                )
             self._bar.n = self.done + self.failed
             self._bar.set_postfix_str(status, refresh=True)
             return

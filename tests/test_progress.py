@@ -1,0 +1,42 @@
+"""Sweep progress: a live bar on a terminal, plain lines elsewhere."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from sweep.progress import ProgressCallback
+
+
+@dataclass
+class StandInTrial:
+    trial_id: str
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _run(stream: io.StringIO) -> str:
+    progress = ProgressCallback(3, "rmse", "min", stream=stream, interval=0)
+    for i, rmse in enumerate([5.0, 3.0, 4.0]):
+        trial = StandInTrial(f"t{i}")
+        progress.on_trial_start(0, [], trial)
+        progress.on_trial_result(0, [], trial, {"rmse": rmse})
+        if i == 2:
+            progress.on_trial_error(0, [], trial)
+        else:
+            progress.on_trial_complete(0, [], trial)
+    progress.on_experiment_end([])
+    return stream.getvalue()
+
+
+def test_plain_lines_when_not_a_terminal() -> None:
+    lines = _run(io.StringIO()).splitlines()
+    assert lines[-1] == "trials 3/3: running 0, failed 1, best rmse 3"
+
+
+def test_a_bar_on_a_terminal_even_one_that_reports_no_size() -> None:
+    shown = _run(Terminal())
+    assert "3/3" in shown and "failed 1, best rmse 3" in shown and "\r" in shown
