@@ -22,6 +22,8 @@ from sweep.errors import SweepInputError
 from sweep.spec import DEFAULT_ALPHAS, DEFAULT_ESTIMATOR, METRICS
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# Set by Ray's job supervisor for the driver of a submitted job.
+RAY_JOB_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,7 +126,22 @@ def options_from(argv: Sequence[str] | None, environ: dict[str, str]) -> dict[st
         options["data"] = DataSpec(**data_fields)
     if not options.get("address") and environ.get("RAY_ADDRESS"):
         options["address"] = environ["RAY_ADDRESS"]
+    if RAY_JOB_ENV in environ:
+        _check_job_workspace(options.get("config"))
     return options
+
+
+def _check_job_workspace(config: str | None) -> None:
+    """A submitted job runs in a temporary copy of its working dir: refuse to keep the
+    records there, as the embedded workspace would."""
+    from tracking.config import find_config
+
+    if find_config(config) is None:
+        raise SweepInputError(
+            "this Ray job has no workspace config, so its records would be kept in the job's "
+            "temporary folder and lost: pass --config, or ship a config.json whose "
+            "tracking_uri and storage_uri are absolute paths, postgresql:// or s3://"
+        )
 
 
 def _fmt(value: Any) -> str:

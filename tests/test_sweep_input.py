@@ -106,6 +106,20 @@ def test_refused_postgresql_connection_exits_2(tmp_path: Path) -> None:
     assert "secret" not in result.stderr
 
 
+def test_a_ray_job_without_a_workspace_config_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sweep.launch"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "RAY_JOB_CONFIG_JSON_ENV_VAR": "{}", "RAY_ADDRESS": ""},
+    )
+    assert result.returncode == 2
+    assert "this Ray job has no workspace config" in result.stderr
+    assert not (tmp_path / "workspace").exists()
+
+
 def test_malformed_workspace_config_exits_2(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text('{"tracking_uri": 3}')
     result = _launch([], tmp_path)
