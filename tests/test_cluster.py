@@ -213,6 +213,6 @@ def test_a_worker_node_killed_mid_sweep_ends_with_every_alpha_once(
     assert "killed" in json.loads(helper.stdout.readline())
     _, err = driver.communicate(timeout=400)
     assert driver.returncode == 0, err
-    runs = _check_every_alpha_once(Experiment(ws, "lost"), alphas)
-    # The trial that was running on the lost node was retried into its own run.
-    assert any(r.get_tags().get("ray.retries") for r in runs)
+    # Whether a trial was in flight on the lost node depends on timing: each alpha still
+    # ends with exactly one completed run (a retried trial keeps its run, tagged ray.retries).
+    _check_every_alpha_once(Experiment(ws, "lost"), alphas)
