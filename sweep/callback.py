@@ -173,11 +173,6 @@ class TrackingCallback(tune.Callback):
         self._fresh = False
 
     @property
-    def run_ids(self) -> dict[str, str]:
-        """Trial id -> run id, for every trial seen."""
-        return dict(self._run_ids)
-
-    @property
     def _records(self) -> RecordStore:
         return self._experiment.workspace.records
 
@@ -205,13 +200,16 @@ class TrackingCallback(tune.Callback):
             self._writer = None
 
     # -- writes (on the writer thread) ---------------------------------------------------
-    def _create(self, trial: Trial, run_id: str, config: Mapping[str, Any]) -> None:
+    def _start_properties(self, trial: Trial) -> dict[str, str]:
         extra = self._properties(trial) if callable(self._properties) else self._properties
+        return {TRIAL_ID: trial.trial_id, **{k: str(v) for k, v in (extra or {}).items()}}
+
+    def _create(self, trial: Trial, run_id: str, config: Mapping[str, Any]) -> None:
         self._records.create_run(
             self._experiment.id,
             run_id,
             display_name=str(trial),
-            properties={TRIAL_ID: trial.trial_id, **{k: str(v) for k, v in (extra or {}).items()}},
+            properties=self._start_properties(trial),
             params=self._params(config) or None,
         )
 
@@ -319,8 +317,7 @@ class TrackingCallback(tune.Callback):
     def _new_run(self, ops: list[_Op]) -> NewRun:
         create, trial = ops[0], ops[0].trial
         run_id = self._run_ids[trial.trial_id]
-        extra = self._properties(trial) if callable(self._properties) else self._properties
-        properties = {TRIAL_ID: trial.trial_id, **{k: str(v) for k, v in (extra or {}).items()}}
+        properties = self._start_properties(trial)
         metrics = [m for op in ops if op.kind == "metrics" for m in op.metrics]
         end = ops[-1] if ops[-1].kind == "finish" else None
         now = utcnow()

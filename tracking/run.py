@@ -112,8 +112,11 @@ class Run:
         self._record = self._records.get_run(self.id)
 
     # -- logging -----------------------------------------------------------------------
-    def log(self, name: str, value: float, description: str = "", step: int | None = None) -> None:
-        """Log a numeric value; logging a name again makes it a list, as in Azure ML."""
+    def log(self, name: str, value: float, description: str = "") -> None:
+        """Log a numeric value; logging a name again makes it a list, as in Azure ML.
+
+        `description` is accepted for Azure ML's signature; it is not stored.
+        """
         check_key("metric", name)
         self._records.log_batch(self.id, metrics=[(name, _number(name, value))])
 
