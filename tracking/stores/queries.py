@@ -1,4 +1,4 @@
-"""The sorted, filtered, paginated runs-table query, answered through indexes.
+"""The runs-table and chart queries, answered through indexes.
 
 Sorting by a metric or a param reads the summary (or params) index in order, so the first
 page of 100,000 runs costs the same as the first page of 10. Runs that lack the value (or
@@ -7,9 +7,11 @@ whose last value is not finite) follow, by run number.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
-from tracking.records import RunOrder, RunStatus
+from tracking.records import ChartSeries, RunOrder, RunStatus
 from tracking.stores import schema as t
 
 _FIELD_COLUMNS = {
@@ -87,3 +89,74 @@ def page_of_run_ids(
         .offset(max(0, offset - ranked_count))
     )
     return total, page + list(conn.execute(rest).scalars())
+
+
+def chart_series(
+    conn: sa.Connection,
+    experiment_id: int,
+    metric: str,
+    *,
+    x_param: str | None = None,
+    x_metric: str | None = None,
+    every: int = 1,
+    also: int | None = None,
+) -> ChartSeries:
+    # Covering-index range scans keyed by run number, no join per run and no run ids:
+    # 100,000 points cost tens of milliseconds.
+    s, p = t.metric_summaries, t.params
+
+    def sampled(number: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        if every <= 1:
+            return sa.true()
+        return sa.or_(number % every == 0, number == (also if also is not None else -1))
+
+    which = sa.and_(s.c.name == metric, sampled(s.c.number))
+    numbers, y = _by_number(conn, which, experiment_id)
+    x: tuple[float | None, ...] = ()
+    if x_metric is not None:
+        other = sa.and_(s.c.name == x_metric, sampled(s.c.number))
+        x = _aligned(numbers, *_by_number(conn, other, experiment_id))
+    elif x_param is not None:
+        x_numbers, values = _column(
+            conn,
+            sa.select(p.c.number, p.c.value_num)
+            .where(p.c.experiment_id == experiment_id, p.c.key == x_param)
+            .where(sampled(p.c.number))
+            .order_by(p.c.number),
+        )
+        x = _aligned(numbers, x_numbers, values)
+    return ChartSeries(numbers, y, x)
+
+
+def _by_number(
+    conn: sa.Connection, which: sa.ColumnElement[bool], experiment_id: int
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """A metric's last values (NaN and infinities included) with their run numbers."""
+    s = t.metric_summaries
+    query = (
+        sa.select(s.c.number, s.c.last, s.c.last_special)
+        .where(s.c.experiment_id == experiment_id, which)
+        .order_by(s.c.number)
+    )
+    columns = _column(conn, query, width=3)
+    y = tuple(v if sp is None else float(sp) for v, sp in zip(columns[1], columns[2], strict=True))
+    return columns[0], y
+
+
+def _column(
+    conn: sa.Connection, query: sa.Select[Any], *, width: int = 2
+) -> tuple[tuple[Any, ...], ...]:
+    """The query's result as columns. Only for ints, floats and text: the driver's rows
+    are read as they come, as SQLAlchemy's row objects would double the cost."""
+    rows = conn.execute(query).cursor.fetchall()
+    return tuple(zip(*rows, strict=True)) if rows else ((),) * width
+
+
+def _aligned(
+    numbers: tuple[int, ...], x_numbers: tuple[int, ...], values: tuple[Any, ...]
+) -> tuple[float | None, ...]:
+    """`values` (keyed by `x_numbers`) in the order of `numbers`, None where missing."""
+    if x_numbers == numbers:
+        return tuple(values)
+    by_number = dict(zip(x_numbers, values, strict=True))
+    return tuple(by_number.get(n) for n in numbers)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,86 +26,21 @@ from tracking.records import (
     RunRecord,
     RunRow,
     RunStatus,
-    is_finite,
     utcnow,
 )
 from tracking.stores import schema as t
 from tracking.stores.base import RecordStore
 from tracking.stores.engine import create_engine, ensure_schema
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
-def _split(value: float) -> tuple[float | None, str | None]:
-    """A metric value as (finite value, special spelling) for the two columns."""
-    if is_finite(value):
-        return value, None
-    return None, "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-def _join(value: float | None, special: str | None) -> float:
-    return float(special) if special is not None else float(value)  # type: ignore[arg-type]
-
-
-def _param_columns(value: Any) -> tuple[str, float | None]:
-    number = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite(value):
-        number = float(value)
-    return json.dumps(value, sort_keys=True, default=str), number
-
-
-def _insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table) -> sa.Insert:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()
-
-
-def _new_summary(run_id: str, name: str, experiment_id: int, number: int) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "name": name,
-        "experiment_id": experiment_id,
-        "number": number,
-        "min": None,
-        "max": None,
-        "count": 0,
-    }
-
-
-def _fold(
-    run_id: str,
-    values: Sequence[tuple[str, float]],
-    summaries: dict[str, dict[str, Any]],
-    timestamp: datetime,
-) -> list[dict[str, Any]]:
-    """The metric rows of `values`, each at the next step of its name, updating `summaries`."""
-    rows = []
-    for name, value in values:
-        summary = summaries[name]
-        finite, special = _split(value)
-        rows.append(
-            {
-                "run_id": run_id,
-                "name": name,
-                "step": summary["count"],
-                "value": finite,
-                "special": special,
-                "timestamp": timestamp,
-            }
-        )
-        summary.update(last=finite, last_special=special, count=summary["count"] + 1)
-        if finite is not None:
-            summary["min"] = finite if summary["min"] is None else min(summary["min"], finite)
-            summary["max"] = finite if summary["max"] is None else max(summary["max"], finite)
-    return rows
+from tracking.stores.rows import (
+    aware,
+    fold_metrics,
+    insert_ignoring_duplicates,
+    join_value,
+    new_summary,
+    param_columns,
+    record_of,
+    rows_of,
+)
 
 
 class SqlRecordStore(RecordStore):
@@ -168,7 +102,7 @@ class SqlRecordStore(RecordStore):
         return ExperimentRecord(
             row.id,
             row.name,
-            _aware(row.created_at),  # type: ignore[arg-type]
+            aware(row.created_at),  # type: ignore[arg-type]
             row.primary_metric,
             row.primary_goal,
         )
@@ -180,7 +114,7 @@ class SqlRecordStore(RecordStore):
                 ExperimentSummary(
                     self._experiment_record(row),
                     row.run_count,
-                    _aware(row.last_activity),
+                    aware(row.last_activity),
                     self._best_value(conn, row.id, row.primary_metric, row.primary_goal),
                 )
                 for row in rows
@@ -232,67 +166,13 @@ class SqlRecordStore(RecordStore):
         every: int = 1,
         also: int | None = None,
     ) -> ChartSeries:
-        # Covering-index range scans keyed by run number, no join per run and no run ids:
-        # 100,000 points cost tens of milliseconds.
-        s, p = t.metric_summaries, t.params
-
-        def sampled(number: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-            if every <= 1:
-                return sa.true()
-            return sa.or_(number % every == 0, number == (also if also is not None else -1))
+        from tracking.stores.queries import chart_series
 
         with self._tx(write=False) as conn:
-            which = sa.and_(s.c.name == metric, sampled(s.c.number))
-            numbers, y = self._by_number(conn, which, experiment_id)
-            x: tuple[float | None, ...] = ()
-            if x_metric is not None:
-                other = sa.and_(s.c.name == x_metric, sampled(s.c.number))
-                x = self._aligned(numbers, *self._by_number(conn, other, experiment_id))
-            elif x_param is not None:
-                x_numbers, values = self._column(
-                    conn,
-                    sa.select(p.c.number, p.c.value_num)
-                    .where(p.c.experiment_id == experiment_id, p.c.key == x_param)
-                    .where(sampled(p.c.number))
-                    .order_by(p.c.number),
-                )
-                x = self._aligned(numbers, x_numbers, values)
-        return ChartSeries(numbers, y, x)
-
-    def _by_number(
-        self, conn: sa.Connection, which: sa.ColumnElement[bool], experiment_id: int
-    ) -> tuple[tuple[int, ...], tuple[float, ...]]:
-        """A metric's last values (NaN and infinities included) with their run numbers."""
-        s = t.metric_summaries
-        query = (
-            sa.select(s.c.number, s.c.last, s.c.last_special)
-            .where(s.c.experiment_id == experiment_id, which)
-            .order_by(s.c.number)
-        )
-        columns = self._column(conn, query, width=3)
-        y = tuple(
-            v if sp is None else float(sp) for v, sp in zip(columns[1], columns[2], strict=True)
-        )
-        return columns[0], y
-
-    @staticmethod
-    def _column(
-        conn: sa.Connection, query: sa.Select[Any], *, width: int = 2
-    ) -> tuple[tuple[Any, ...], ...]:
-        """The query's result as columns. Only for ints, floats and text: the driver's rows
-        are read as they come, as SQLAlchemy's row objects would double the cost."""
-        rows = conn.execute(query).cursor.fetchall()
-        return tuple(zip(*rows, strict=True)) if rows else ((),) * width
-
-    @staticmethod
-    def _aligned(
-        numbers: tuple[int, ...], x_numbers: tuple[int, ...], values: tuple[Any, ...]
-    ) -> tuple[float | None, ...]:
-        """`values` (keyed by `x_numbers`) in the order of `numbers`, None where missing."""
-        if x_numbers == numbers:
-            return tuple(values)
-        by_number = dict(zip(x_numbers, values, strict=True))
-        return tuple(by_number.get(n) for n in numbers)
+            return chart_series(
+                conn, experiment_id, metric, x_param=x_param, x_metric=x_metric,
+                every=every, also=also,
+            )  # fmt: skip
 
     def _add_columns(
         self, conn: sa.Connection, experiment_id: int, kind: str, names: Sequence[str]
@@ -317,7 +197,7 @@ class SqlRecordStore(RecordStore):
         if new:
             # Another process may add the same name meanwhile (PostgreSQL does not lock the
             # whole database as SQLite does): a duplicate is not an error here.
-            conn.execute(_insert_ignoring_duplicates(conn, c), new)
+            conn.execute(insert_ignoring_duplicates(conn, c), new)
         # Columns are never removed, so what this process has seen stays true.
         self._known_columns.update((experiment_id, kind, n) for n in names)
 
@@ -388,8 +268,8 @@ class SqlRecordStore(RecordStore):
             if last is None:
                 raise NotFoundError(f"no experiment with id {experiment_id}")
             for number, run in enumerate(runs, start=last - len(runs) + 1):
-                self._rows_of(experiment_id, number, run, table_rows)
-                records.append(self._record_of(experiment_id, number, run))
+                rows_of(experiment_id, number, run, table_rows)
+                records.append(record_of(experiment_id, number, run))
             for table, key in (
                 (t.runs, "runs"),
                 (t.run_properties, "run_properties"),
@@ -409,61 +289,6 @@ class SqlRecordStore(RecordStore):
                 names = sorted({row[field_name] for row in table_rows[key]})
                 self._add_columns(conn, experiment_id, kind, names)
         return records
-
-    @staticmethod
-    def _rows_of(
-        experiment_id: int, number: int, run: NewRun, rows: dict[str, list[dict[str, Any]]]
-    ) -> None:
-        """Add the rows that record `run` (numbered `number`) to `rows`, by table."""
-        rows["runs"].append(
-            {
-                "run_id": run.run_id,
-                "experiment_id": experiment_id,
-                "number": number,
-                "status": run.status.value,
-                "display_name": run.display_name,
-                "start_time": run.start_time,
-                "end_time": run.end_time,
-                "error": run.error,
-            }
-        )
-        rows["run_properties"].extend(
-            {"run_id": run.run_id, "key": k, "value": str(v), "experiment_id": experiment_id}
-            for k, v in run.properties.items()
-        )
-        for key, value in run.params.items():
-            text, numeric = _param_columns(value)
-            rows["params"].append(
-                {
-                    "run_id": run.run_id,
-                    "key": key,
-                    "experiment_id": experiment_id,
-                    "value_json": text,
-                    "value_num": numeric,
-                    "number": number,
-                }
-            )
-        summaries = {
-            name: _new_summary(run.run_id, name, experiment_id, number)
-            for name in {name for name, _ in run.metrics}
-        }
-        stamp = run.end_time or run.start_time
-        rows["metrics"].extend(_fold(run.run_id, run.metrics, summaries, stamp))
-        rows["summaries"].extend(summaries.values())
-
-    @staticmethod
-    def _record_of(experiment_id: int, number: int, run: NewRun) -> RunRecord:
-        return RunRecord(
-            run_id=run.run_id,
-            experiment_id=experiment_id,
-            number=number,
-            status=run.status,
-            start_time=run.start_time,
-            end_time=run.end_time,
-            display_name=run.display_name,
-            error=run.error,
-            properties={k: str(v) for k, v in run.properties.items()},
-        )
 
     @staticmethod
     def _insert_pairs(
@@ -506,8 +331,8 @@ class SqlRecordStore(RecordStore):
                 experiment_id=row.experiment_id,
                 number=row.number,
                 status=RunStatus(row.status),
-                start_time=_aware(row.start_time),  # type: ignore[arg-type]
-                end_time=_aware(row.end_time),
+                start_time=aware(row.start_time),  # type: ignore[arg-type]
+                end_time=aware(row.end_time),
                 display_name=row.display_name,
                 error=row.error,
                 properties=pairs.get((row.run_id, "properties"), {}),
@@ -562,7 +387,7 @@ class SqlRecordStore(RecordStore):
         s = t.metric_summaries
         summaries = sa.select(s.c.run_id, s.c.name, s.c.last, s.c.last_special)
         for rid, name, value, special in conn.execute(summaries.where(s.c.run_id.in_(run_ids))):
-            last.setdefault(rid, {})[name] = _join(value, special)
+            last.setdefault(rid, {})[name] = join_value(value, special)
         return [
             RunRow(record, params.get(record.run_id, {}), last.get(record.run_id, {}))
             for record in self._run_records(conn, run_ids)
@@ -656,7 +481,7 @@ class SqlRecordStore(RecordStore):
     def _write_params(
         self, conn: sa.Connection, run_id: str, run: tuple[int, int], params: Mapping[str, Any]
     ) -> None:
-        columns = {k: _param_columns(v) for k, v in params.items()}
+        columns = {k: param_columns(v) for k, v in params.items()}
         new = self._set_once(conn, t.params, run_id, run, columns)
         self._add_columns(conn, run[0], "param", new)
 
@@ -719,10 +544,10 @@ class SqlRecordStore(RecordStore):
             for row in conn.execute(sa.select(s).where(s.c.run_id == run_id, s.c.name.in_(names)))
         }
         summaries = {
-            name: old.get(name) or _new_summary(run_id, name, experiment_id, number)
+            name: old.get(name) or new_summary(run_id, name, experiment_id, number)
             for name in names
         }
-        rows = _fold(run_id, values, summaries, timestamp)
+        rows = fold_metrics(run_id, values, summaries, timestamp)
         conn.execute(sa.insert(t.metrics), rows)
         new = [summary for name, summary in summaries.items() if name not in old]
         if new:
@@ -743,7 +568,7 @@ class SqlRecordStore(RecordStore):
                 sa.select(m).where(m.c.run_id == run_id).order_by(m.c.name, m.c.step)
             ).all()
         return [
-            MetricValue(r.name, _join(r.value, r.special), r.step, _aware(r.timestamp))  # type: ignore[arg-type]
+            MetricValue(r.name, join_value(r.value, r.special), r.step, aware(r.timestamp))  # type: ignore[arg-type]
             for r in rows
         ]
 
@@ -753,7 +578,7 @@ class SqlRecordStore(RecordStore):
             rows = conn.execute(sa.select(s).where(s.c.run_id == run_id)).all()
         return {
             m["name"]: MetricSummary(
-                m["name"], _join(m["last"], m["last_special"]), m["min"], m["max"], m["count"]
+                m["name"], join_value(m["last"], m["last_special"]), m["min"], m["max"], m["count"]
             )
             for m in (row._mapping for row in rows)
         }
@@ -803,5 +628,5 @@ class SqlRecordStore(RecordStore):
             row.uri,
             row.size,
             row.sha256,
-            _aware(row.created_at),  # type: ignore[arg-type]
+            aware(row.created_at),  # type: ignore[arg-type]
         )
