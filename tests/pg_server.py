@@ -56,7 +56,7 @@ def pg_server() -> Iterator[str]:
 
 
 def _serve(folder: Path) -> Iterator[str]:
-    from tests.conftest import free_port
+    from tests.helpers.net import free_port
 
     data, sockets = folder / "data", folder / "sockets"
     sockets.mkdir()

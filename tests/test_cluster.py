@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
+from tests.helpers.net import free_port
 from tracking import Experiment, Workspace
 
 pytestmark = pytest.mark.cluster

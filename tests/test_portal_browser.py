@@ -25,8 +25,8 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import cross_val_score, train_test_split
 
-from tests.conftest import free_port, wait_for_http
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.net import free_port, wait_for_http
 from tracking import Experiment, Workspace
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

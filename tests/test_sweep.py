@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import mean_squared_error
 
-from sweep import SweepSpec, run_sweep
+from sweep import SweepResult, SweepSpec, run_sweep
 from sweep.data import load_dataset
 from tracking import Experiment, Workspace
 
@@ -93,13 +93,17 @@ def test_a_failing_trial_is_recorded_failed_and_the_others_complete(
     ray_address: str, tmp_path: Path
 ) -> None:
     ws = _workspace(tmp_path)
-    result = run_sweep(
-        workspace=ws,
-        progress=False,
-        alphas=[0.1, 0.2, 0.3],
-        experiment="faulty",
-        estimator="tests.helpers.estimators.FailingRidge",
-    )
+
+    def sweep() -> SweepResult:
+        return run_sweep(
+            workspace=ws,
+            progress=False,
+            alphas=[0.1, 0.2, 0.3],
+            experiment="faulty",
+            estimator="tests.helpers.estimators.FailingRidge",
+        )
+
+    result = sweep()
     assert (result.trained, result.failed) == (3, 1) and not result.ok
     by_alpha = {r.get_params()["alpha"]: r for r in Experiment(ws, "faulty").get_runs()}
     assert {a: r.status for a, r in by_alpha.items()} == {
@@ -111,13 +115,7 @@ def test_a_failing_trial_is_recorded_failed_and_the_others_complete(
     assert "planted failure for alpha 0.2" in error
     assert by_alpha[0.2].get_file_names() == []
     # A rerun retries the failed cell only.
-    rerun = run_sweep(
-        workspace=ws,
-        progress=False,
-        alphas=[0.1, 0.2, 0.3],
-        experiment="faulty",
-        estimator="tests.helpers.estimators.FailingRidge",
-    )
+    rerun = sweep()
     assert (rerun.trained, rerun.reused) == (1, 2)
 
 

@@ -95,7 +95,7 @@ def test_missing_s3_bucket_exits_2_naming_bucket_and_endpoint(
 
 
 def test_refused_postgresql_connection_exits_2(tmp_path: Path) -> None:
-    from tests.conftest import free_port
+    from tests.helpers.net import free_port
 
     url = f"postgresql://tracking:secret@127.0.0.1:{free_port()}/db"
     (tmp_path / "config.json").write_text(json.dumps({"tracking_uri": url}))

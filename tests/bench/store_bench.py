@@ -22,28 +22,41 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tracking.records import RunOrder, RunStatus
+from tracking.stores.base import RecordStore
 from tracking.stores.sql import SqlRecordStore
 
 
-def fill(store: SqlRecordStore, runs: int) -> tuple[int, float]:
-    """Write `runs` runs; return the experiment id and the seconds it took."""
-    rng = random.Random(0)
-    experiment = store.get_or_create_experiment("bench").id
+def write_runs(store: RecordStore, experiment_id: int, first: int, last: int) -> float:
+    """Write runs number `first` to `last - 1` one at a time, as a notebook loop would:
+    create the run, one batch of 2 params and 3 metrics, complete it. Returns the seconds.
+    """
+    rng = random.Random(first)
     started = time.perf_counter()
-    for i in range(runs):
+    for i in range(first, last):
         run_id = f"run-{i:07d}"
-        store.create_run(experiment, run_id)
+        store.create_run(experiment_id, run_id)
         alpha = rng.uniform(0, 10)
         store.log_batch(
             run_id,
-            params={"alpha": alpha, "solver": rng.choice(["auto", "svd", "cholesky"])},
-            metrics=[("rmse", 50 + rng.random() * 10), ("mae", rng.random()), ("r2", rng.random())],
+            params={"alpha": round(alpha, 4), "l1_ratio": round(rng.random(), 3)},
+            metrics=[
+                ("rmse", 50 + (alpha - 4) ** 2 + rng.random() * 5),
+                ("mae", 40 + rng.random() * 5),
+                ("r2", rng.random()),
+            ],
         )
         store.set_status(run_id, RunStatus.COMPLETED)
-        if (i + 1) % max(1, runs // 10) == 0:
-            rate = (i + 1) / (time.perf_counter() - started)
+        done = i + 1 - first
+        if done % max(1, (last - first) // 10) == 0:
+            rate = done / (time.perf_counter() - started)
             print(f"  wrote {i + 1:>7,} runs ({rate:,.0f} runs/s)", file=sys.stderr, flush=True)
-    return experiment, time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def fill(store: RecordStore, runs: int) -> tuple[int, float]:
+    """Write `runs` runs into a new experiment; return its id and the seconds it took."""
+    experiment = store.get_or_create_experiment("bench").id
+    return experiment, write_runs(store, experiment, 0, runs)
 
 
 def median_ms(call: Callable[[], object], repeat: int) -> float:
