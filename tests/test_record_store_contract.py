@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -352,3 +353,23 @@ def test_runs_recorded_whole_in_one_batch(store: RecordStore) -> None:
     with pytest.raises(NotFoundError):
         store.get_run("new")  # the whole batch was refused
     assert store.search_runs(exp).total == 4
+
+
+def test_runs_whose_heartbeat_stopped_are_failed_once(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    start = utcnow() - timedelta(minutes=10)
+    for run_id in ("alive", "lost", "done"):
+        store.create_run(exp, run_id, start_time=start)
+    store.set_status("done", RunStatus.COMPLETED)
+    store.heartbeat(["alive", "done"])  # a finished run's heartbeat is ignored
+
+    cutoff = utcnow() - timedelta(minutes=1)
+    assert store.fail_lost_runs(cutoff, error="lost: no heartbeat") == ["lost"]
+    assert store.fail_lost_runs(cutoff, error="lost: no heartbeat") == []  # once
+    lost = store.get_run("lost")
+    assert (lost.status, lost.error) == (RunStatus.FAILED, "lost: no heartbeat")
+    assert store.get_run("alive").status is RunStatus.RUNNING
+    assert store.get_run("done").status is RunStatus.COMPLETED
+    # A run recorded whole by a sweep starts its heartbeat at its start time too.
+    store.record_runs(exp, [NewRun("bulk", start)])
+    assert store.fail_lost_runs(cutoff, error="lost") == ["bulk"]

@@ -10,10 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from tracking.errors import ConfigError
+from tracking.heartbeat import DEFAULT_TIMEOUT_S
 
 CONFIG_NAMES = ("config.json", ".azureml/config.json")
 DEFAULT_FOLDER = "workspace"
-FIELDS = ("name", "tracking_uri", "storage_uri", "s3_endpoint_url", "portal_url")
+FIELDS = (
+    "name",
+    "tracking_uri",
+    "storage_uri",
+    "s3_endpoint_url",
+    "portal_url",
+    "heartbeat_timeout_s",
+)
 # Keys of an Azure Machine Learning config.json, accepted so that one file can serve both.
 AZURE_FIELDS = ("subscription_id", "resource_group", "workspace_name")
 
@@ -29,6 +37,7 @@ class WorkspaceConfig:
     portal_url: str | None = None
     base_dir: Path | None = None  # where relative paths in the URIs resolve
     source: Path | None = None  # the config file, if there was one
+    heartbeat_timeout_s: float = DEFAULT_TIMEOUT_S  # a run silent this long is lost
 
 
 def redact(uri: str) -> str:
@@ -97,6 +106,9 @@ def load_config(file: Path) -> WorkspaceConfig:
             f"workspace config {file} has unknown field(s) {', '.join(map(repr, unknown))}; "
             f"accepted: {', '.join(FIELDS)}"
         )
+    timeout = data.pop("heartbeat_timeout_s", None)
+    if timeout is not None:
+        check_timeout(timeout, f"workspace config {file}: field 'heartbeat_timeout_s'")
     for key, value in data.items():
         if value is not None and not isinstance(value, str):
             raise ConfigError(
@@ -111,4 +123,11 @@ def load_config(file: Path) -> WorkspaceConfig:
         portal_url=data.get("portal_url"),
         base_dir=file.parent.absolute(),
         source=file.absolute(),
+        heartbeat_timeout_s=DEFAULT_TIMEOUT_S if timeout is None else float(timeout),
     )
+
+
+def check_timeout(value: object, what: str) -> None:
+    """A heartbeat timeout must be a number of seconds, at least 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
+        raise ConfigError(f"{what} must be a number of seconds >= 1, not {value!r}")

@@ -106,6 +106,8 @@ class Experiment:
             properties=properties,
             tags=tags,
         )
+        # Alive while this process is: if it dies first, the run is failed, not left running.
+        self._workspace.heartbeat.add([record.run_id])
         return Run._of(self, record)
 
     def get_runs(

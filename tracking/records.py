@@ -140,6 +140,7 @@ class NewRun:
     error: str | None = None
     end_time: datetime | None = None
     files: tuple[FileRecord, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

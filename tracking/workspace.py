@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracking.config import (
     WorkspaceConfig,
     announce_default,
+    check_timeout,
     default_config,
     find_config,
     load_config,
     redact,
 )
+from tracking.errors import TrackingError
+from tracking.heartbeat import DEFAULT_TIMEOUT_S, Heartbeat, interval_for, lost_error
+from tracking.records import utcnow
 
 if TYPE_CHECKING:
     from tracking.artifacts.base import ArtifactStore
@@ -20,6 +26,7 @@ if TYPE_CHECKING:
     from tracking.stores.base import RecordStore
 
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8080"
+log = logging.getLogger(__name__)
 
 
 class Workspace:
@@ -36,6 +43,8 @@ class Workspace:
         portal_url: where this workspace's portal is served, for links.
         s3_client: a boto3 S3 client to use instead of making one.
         base_dir: where relative paths in the URIs resolve (default: the current folder).
+        heartbeat_timeout_s: a running run whose process has not beaten for this long is
+            lost: failed when a workspace opens, or by a running sweep.
 
     Raises:
         ConfigError: a URI is malformed or has an unsupported scheme.
@@ -52,7 +61,9 @@ class Workspace:
         portal_url: str | None = None,
         s3_client: Any = None,
         base_dir: str | Path | None = None,
+        heartbeat_timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
+        check_timeout(heartbeat_timeout_s, "heartbeat_timeout_s")
         base = Path(base_dir).absolute() if base_dir is not None else Path.cwd()
         default = default_config(base)
         self._config = WorkspaceConfig(
@@ -62,10 +73,13 @@ class Workspace:
             s3_endpoint_url=s3_endpoint_url,
             portal_url=portal_url,
             base_dir=base,
+            heartbeat_timeout_s=float(heartbeat_timeout_s),
         )
         self._s3_client = s3_client
         self._records: RecordStore | None = None
         self._artifacts: ArtifactStore | None = None
+        self._heartbeat: Heartbeat | None = None
+        self.lost_runs: tuple[str, ...] = ()  # the lost runs that opening this failed
         self._open()
 
     @classmethod
@@ -99,6 +113,8 @@ class Workspace:
         self._s3_client = s3_client
         self._records = None
         self._artifacts = None
+        self._heartbeat = None
+        self.lost_runs = ()
         self._open()
         return self
 
@@ -114,6 +130,29 @@ class Workspace:
             s3_client=self._s3_client,
         )
         self._records = open_record_store(config.tracking_uri, base_dir=config.base_dir)
+        try:
+            self.lost_runs = tuple(self.fail_lost_runs())
+        except TrackingError as err:  # a read-only database still opens, for reading
+            log.warning("could not check for lost runs: %s", err)
+
+    def fail_lost_runs(self) -> list[str]:
+        """Fail the running runs whose process stopped beating `heartbeat_timeout_s` ago.
+
+        Opening a workspace does this, so a run left behind by a killed process does not
+        stay `Running` forever. Returns the ids of the runs this call failed (each lost run
+        is failed once, whichever process gets there first).
+        """
+        timeout = self._config.heartbeat_timeout_s
+        silent_since = utcnow() - timedelta(seconds=timeout)
+        return self.records.fail_lost_runs(silent_since, error=lost_error(timeout))
+
+    @property
+    def heartbeat(self) -> Heartbeat:
+        """Keeps this process's running runs alive in the records (see `fail_lost_runs`)."""
+        if self._heartbeat is None:
+            interval = interval_for(self._config.heartbeat_timeout_s)
+            self._heartbeat = Heartbeat(self.records, interval)
+        return self._heartbeat
 
     def with_storage(self, storage_uri: str) -> Workspace:
         """This workspace with another storage root (the same records)."""
@@ -133,6 +172,8 @@ class Workspace:
         self._s3_client = None
         self._records = None
         self._artifacts = None
+        self._heartbeat = None
+        self.lost_runs = ()
 
     @property
     def records(self) -> RecordStore:
@@ -189,7 +230,10 @@ class Workspace:
         }
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Stop the heartbeat and release the database connections."""
+        if self._heartbeat is not None:
+            self._heartbeat.close()
+            self._heartbeat = None
         if self._records is not None:
             self._records.close()
             self._records = None

@@ -10,6 +10,9 @@ Rules every implementation keeps:
   same database: every method is one short transaction.
 - A run's number is 1, 2, 3... within its experiment, assigned once and never reused.
 - Writes to a run that is no longer `Running` raise `RunFinishedError` (status changes too).
+- A running run has a heartbeat: the time its recording process last said it was alive.
+  `fail_lost_runs` fails the runs whose heartbeat stopped, each exactly once even when
+  several processes call it at the same time.
 - Non-finite metric values are stored and returned as they were logged, but never sort
   before finite ones and are never chosen as a best value.
 """
@@ -175,6 +178,18 @@ class RecordStore(abc.ABC):
         Raises:
             RunFinishedError: the run has already finished.
             ConflictError: a property would change, or a file name is taken.
+        """
+
+    @abc.abstractmethod
+    def heartbeat(self, run_ids: Sequence[str], at: datetime | None = None) -> None:
+        """Say that the process recording these runs is alive (finished runs are skipped)."""
+
+    @abc.abstractmethod
+    def fail_lost_runs(self, silent_since: datetime, *, error: str) -> list[str]:
+        """Fail every running run whose last heartbeat is before `silent_since`.
+
+        Returns the ids of the runs this call failed: each lost run is failed by exactly one
+        call, however many processes call at once.
         """
 
     # -- values ------------------------------------------------------------------------

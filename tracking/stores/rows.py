@@ -102,11 +102,15 @@ def rows_of(
             "start_time": run.start_time,
             "end_time": run.end_time,
             "error": run.error,
+            "heartbeat_at": run.start_time,
         }
     )
     rows["run_properties"].extend(
         {"run_id": run.run_id, "key": k, "value": str(v), "experiment_id": experiment_id}
         for k, v in run.properties.items()
+    )
+    rows["run_tags"].extend(
+        {"run_id": run.run_id, "key": k, "value": str(v)} for k, v in run.tags.items()
     )
     for key, value in run.params.items():
         text, numeric = param_columns(value)
@@ -140,4 +144,5 @@ def record_of(experiment_id: int, number: int, run: NewRun) -> RunRecord:
         display_name=run.display_name,
         error=run.error,
         properties={k: str(v) for k, v in run.properties.items()},
+        tags={k: str(v) for k, v in run.tags.items()},
     )

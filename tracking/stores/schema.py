@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 metadata = sa.MetaData()
 
@@ -48,7 +48,10 @@ runs = sa.Table(
     sa.Column("start_time", sa.DateTime(timezone=True), nullable=False),
     sa.Column("end_time", sa.DateTime(timezone=True)),
     sa.Column("error", sa.Text),
+    # When the process recording a running run last said it was alive (see fail_lost_runs).
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
     sa.UniqueConstraint("experiment_id", "number", name="uq_runs_experiment_number"),
+    sa.Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),
     sa.Index("ix_runs_experiment_status_number", "experiment_id", "status", "number"),
     sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     sa.Index("ix_runs_experiment_end", "experiment_id", "end_time"),

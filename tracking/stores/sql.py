@@ -233,6 +233,7 @@ class SqlRecordStore(RecordStore):
                     status=RunStatus.RUNNING.value,
                     display_name=display_name,
                     start_time=start_time,
+                    heartbeat_at=start_time,
                 )
             )
             self._insert_pairs(conn, t.run_properties, run_id, properties, experiment_id)
@@ -255,7 +256,8 @@ class SqlRecordStore(RecordStore):
             return []
         latest = max(r.end_time or r.start_time for r in runs)
         table_rows: dict[str, list[dict[str, Any]]] = {
-            name: [] for name in ("runs", "run_properties", "params", "metrics", "summaries")
+            name: []
+            for name in ("runs", "run_properties", "run_tags", "params", "metrics", "summaries")
         }
         records = []
         with self._tx(write=True) as conn:
@@ -273,6 +275,7 @@ class SqlRecordStore(RecordStore):
             for table, key in (
                 (t.runs, "runs"),
                 (t.run_properties, "run_properties"),
+                (t.run_tags, "run_tags"),
                 (t.params, "params"),
                 (t.metrics, "metrics"),
                 (t.metric_summaries, "summaries"),
@@ -435,6 +438,32 @@ class SqlRecordStore(RecordStore):
                 .where(t.experiments.c.id == experiment_id)
                 .values(last_activity=end_time)
             )
+
+    def heartbeat(self, run_ids: Sequence[str], at: datetime | None = None) -> None:
+        if not run_ids:
+            return
+        r = t.runs
+        with self._tx(write=True) as conn:
+            conn.execute(
+                sa.update(r)
+                .where(r.c.run_id.in_(list(run_ids)), r.c.status == RunStatus.RUNNING.value)
+                .values(heartbeat_at=at or utcnow())
+            )
+
+    def fail_lost_runs(self, silent_since: datetime, *, error: str) -> list[str]:
+        r = t.runs
+        now = utcnow()
+        with self._tx(write=True) as conn:
+            # One statement: of two processes that notice at once, each run goes to one.
+            lost = list(
+                conn.execute(
+                    sa.update(r)
+                    .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < silent_since)
+                    .values(status=RunStatus.FAILED.value, end_time=now, error=error)
+                    .returning(r.c.run_id)
+                ).scalars()
+            )
+        return lost
 
     def _running_run(
         self, conn: sa.Connection, run_id: str, *, must_run: bool = True
