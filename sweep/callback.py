@@ -1,23 +1,27 @@
 """`TrackingCallback`: Ray Tune trials become runs of a tracking experiment.
 
-It runs in the driver process only (the single writer of a sweep's records: no database
-credentials on workers). Its hooks return at once: the record writes go, in order, to one
-background thread, so the database never holds up Tune's event loop. A trial's run id is
-chosen when the trial starts and kept in Tune's callback state, so the callback is
-idempotent per trial: a restored sweep re-attaches each trial to the run it already had
-(or, if that state was lost, finds it by its `ray.trial_id` property).
+Each grid cell of a trial becomes one run. A trial's config holds one cell, or several
+when the sweep packs cells into trials; a trainable that speaks this callback's protocol
+reports finished cells under the result key `tracking.cells`, one entry each:
+`{"index", "metrics", "file", "sha256", "size", "attempts"}`, or `{"index", "error",
+"attempts"}` for a cell that failed, with a checkpoint holding those cells' model files.
+Any other trainable is one run per trial: its numeric results are the run's metrics and its
+last checkpoint's files are the run's files.
+
+The callback runs in the driver process only (the single writer of a sweep's records: no
+database credentials on workers). Its hooks return at once: the record writes go, in
+order, to one background thread, so the database never holds up Tune's event loop. A
+trial's run ids are chosen when the trial starts and kept in Tune's callback state, so the
+callback is idempotent per trial: a restored sweep re-attaches each trial to the runs it
+already had (or, if that state was lost, finds them by their `ray.trial_id` property).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import numbers
-import queue
-import threading
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
 
-from tracking import Experiment, NotFoundError, TrackingError
+from sweep.writer import Writer
+from tracking import Experiment, TrackingError
+from tracking.heartbeat import LOST
 from tracking.records import FileRecord, NewRun, RunStatus, utcnow
 
 if TYPE_CHECKING:
@@ -36,11 +42,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TRIAL_ID = "ray.trial_id"
-# The writer gathers what arrives within this time into one transaction (at most MAX_BATCH
-# writes): records lag trials by a fraction of a second, and cost a fraction of the work.
+TRIAL_CELL = "ray.trial_cell"  # the run's place among its trial's cells
+RETRIES = "ray.retries"
+CELLS = "tracking.cells"
+# The writer gathers what arrives within this time into one transaction: records lag
+# trials by a fraction of a second, and cost a fraction of the work.
 BATCH_WINDOW_S = 0.25
-MAX_BATCH = 2000
 _SKIPPED_KEYS = {*AUTO_RESULT_KEYS, "trial_id", "experiment_tag", "done", "should_checkpoint"}
+
+CellParams = Callable[[Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+Properties = Mapping[str, Any] | Callable[["Trial", int], Mapping[str, Any]]
 
 
 def checkpoint_uri(path: str, filesystem: Any) -> str:
@@ -50,123 +61,95 @@ def checkpoint_uri(path: str, filesystem: Any) -> str:
     return Path(path).absolute().as_uri()
 
 
+def one_run(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The default cells of a trial: one, whose params are the trial's config."""
+    return [dict(config)]
+
+
 @dataclass
 class _Op:
     """One record write of a trial, queued by a hook for the writer thread."""
 
-    kind: str  # "create", "metrics", "finish" or "call"
+    kind: str  # "start", "metrics", "cells", "end" or "call"
     trial: Trial
     what: str
-    config: Mapping[str, Any] = field(default_factory=dict)
     metrics: list[tuple[str, float]] = field(default_factory=list)
+    entries: Sequence[Mapping[str, Any]] = ()  # "cells": the finished cells
+    root: str | None = None  # "cells": the checkpoint their files are in
+    checkpoint: Any = None  # "end": the trial's last checkpoint
     status: RunStatus = RunStatus.COMPLETED
-    result: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
+    where: Mapping[str, str] = field(default_factory=dict)
     call: Callable[[], object] | None = None
 
 
-class _Writer:
-    """Applies queued writes in order on one daemon thread, a batch at a time.
+@dataclass
+class _Change:
+    """What one batch writes for one run."""
 
-    It gathers what arrives within `window` seconds into one batch, so that many short
-    trials are recorded in one transaction; failures are reported, never raised.
-    """
-
-    def __init__(
-        self, apply: Callable[[list[_Op]], None], on_error: Callable[[str], None], window: float
-    ) -> None:
-        self._queue: queue.Queue[_Op | None] = queue.Queue()
-        self._apply = apply
-        self._on_error = on_error
-        self._window = window
-        self._thread = threading.Thread(target=self._work, name="tracking-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, op: _Op) -> None:
-        self._queue.put(op)
-
-    def flush(self) -> None:
-        """Wait until every write submitted so far is done."""
-        self._queue.join()
-
-    def _batch(self) -> tuple[list[_Op], bool]:
-        first = self._queue.get()
-        items = [first]
-        deadline = time.monotonic() + self._window
-        while first is not None and len(items) < MAX_BATCH:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                items.append(self._queue.get(timeout=remaining))
-            except queue.Empty:
-                break
-            if items[-1] is None:
-                break
-        ops = [op for op in items if op is not None]
-        return ops, len(ops) < len(items)
-
-    def _work(self) -> None:
-        stop = False
-        while not stop:
-            ops, stop = self._batch()
-            try:
-                self._apply(ops)
-            except Exception as err:  # a bug must not silently stop every later write
-                self._on_error(f"could not record {len(ops)} writes: {type(err).__name__}: {err}")
-            finally:
-                for _ in range(len(ops) + (1 if stop else 0)):
-                    self._queue.task_done()
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
+    trial: Trial
+    index: int
+    create: bool = False
+    metrics: list[tuple[str, float]] = field(default_factory=list)
+    status: RunStatus | None = None
+    error: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    files: list[FileRecord] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class TrackingCallback(tune.Callback):
-    """Record each trial as a run of `experiment`, from the driver.
+    """Record each grid cell of each trial as a run of `experiment`, from the driver.
 
     Args:
-        experiment: the tracking experiment that receives one run per trial.
-        params: how to get a trial's params from its config (default: the config itself).
-        properties: extra properties set on every run (for example the sweep's name).
-        file_info: how to get the model file of a finished trial from its last result, as
-            (file name, SHA-256, size); None makes the callback record every file of the
-            trial's last checkpoint, reading each once for its hash.
+        experiment: the tracking experiment that receives the runs.
+        cells: the params of each run of a trial, from its config (default: one run whose
+            params are the config).
+        properties: extra properties set on every run (for example the sweep's name), or a
+            function of the trial and the cell's index that gives them.
     """
 
     def __init__(
         self,
         experiment: Experiment,
         *,
-        params: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
-        properties: Mapping[str, Any] | Callable[[Trial], Mapping[str, Any]] | None = None,
-        file_info: Callable[[Mapping[str, Any]], tuple[str, str, int] | None] | None = None,
+        cells: CellParams = one_run,
+        properties: Properties | None = None,
     ) -> None:
         self._experiment = experiment
-        self._params = params or dict
+        self._cells = cells
         self._properties = properties
-        self._file_info = file_info
-        self._run_ids: dict[str, str] = {}  # trial id -> run id: the state Tune saves
+        self._runs: dict[str, list[str]] = {}  # trial id -> its runs' ids: the state Tune saves
         self._logged: dict[str, int] = {}  # trial id -> last training iteration logged
-        self._finished: set[str] = set()  # trials whose run has finished (writer thread)
+        # Known on the writer thread only:
+        self._created: set[str] = set()  # runs written to the store
+        self._finished: set[str] = set()  # runs whose end is written
+        self._retries: dict[str, int] = {}  # trial id -> times Tune restarted it
         self._fresh = True  # False once unpickled: a restored sweep may know its trials
         self._job_id: str | None = None
-        self._writer: _Writer | None = None
+        self._writer: Writer[_Op] | None = None
         self.errors: list[str] = []
 
     # -- Tune's state, saved with the experiment checkpoint ------------------------------
     def get_state(self) -> dict[str, Any]:
-        return {"run_ids": dict(self._run_ids), "logged": dict(self._logged)}
+        # Written records first: a restored sweep never believes in a run it has not got.
+        self.flush()
+        return {"runs": {k: list(v) for k, v in self._runs.items()}, "logged": dict(self._logged)}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self._run_ids = dict(state.get("run_ids", {}))
+        self._runs = {k: list(v) for k, v in state.get("runs", {}).items()}
         self._logged = dict(state.get("logged", {}))
         self._fresh = False
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its callbacks with the experiment: no thread, no lock, no queue.
-        return {**self.__dict__, "_writer": None, "_finished": set()}
+        return {
+            **self.__dict__,
+            "_writer": None,
+            "_created": set(),
+            "_finished": set(),
+            "_retries": {},
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -178,11 +161,8 @@ class TrackingCallback(tune.Callback):
 
     def _submit(self, op: _Op) -> None:
         if self._writer is None:
-            self._writer = _Writer(self._apply, self._report, BATCH_WINDOW_S)
+            self._writer = Writer(self._apply, self._report, BATCH_WINDOW_S)
         self._writer.submit(op)
-
-    def _call(self, trial: Trial, what: str, write: Callable[[], object]) -> None:
-        self._submit(_Op("call", trial, what, call=write))
 
     def _report(self, message: str) -> None:
         log.warning(message)
@@ -200,158 +180,200 @@ class TrackingCallback(tune.Callback):
             self._writer = None
 
     # -- writes (on the writer thread) ---------------------------------------------------
-    def _start_properties(self, trial: Trial) -> dict[str, str]:
-        extra = self._properties(trial) if callable(self._properties) else self._properties
-        return {TRIAL_ID: trial.trial_id, **{k: str(v) for k, v in (extra or {}).items()}}
+    def _apply(self, ops: list[_Op]) -> None:
+        """Record a batch in order; the runs it creates go in one bulk write."""
+        segment: list[_Op] = []
+        for op in ops:
+            if op.kind != "call":
+                segment.append(op)
+                continue
+            self._write(segment)
+            segment = []
+            try:
+                op.call()  # type: ignore[misc]
+            except TrackingError as err:
+                self._report(f"could not {op.what} of trial {op.trial.trial_id}: {err}")
+        self._write(segment)
 
-    def _create(self, trial: Trial, run_id: str, config: Mapping[str, Any]) -> None:
-        self._records.create_run(
-            self._experiment.id,
+    def _write(self, ops: list[_Op]) -> None:
+        changes: dict[str, _Change] = {}
+        for op in ops:
+            try:
+                self._fold(op, changes)
+            except TrackingError as err:
+                self._report(f"could not {op.what} of trial {op.trial.trial_id}: {err}")
+        new = {run_id: c for run_id, c in changes.items() if c.create}
+        if new:
+            try:
+                self._records.record_runs(
+                    self._experiment.id, [self._new_run(r, c) for r, c in new.items()]
+                )
+                self._mark_written(new)
+            except TrackingError:  # one bad run must not cost the others: one at a time
+                for run_id, change in new.items():
+                    self._write_one(run_id, change)
+        for run_id, change in changes.items():
+            if not change.create:
+                self._write_one(run_id, change)
+
+    def _mark_written(self, changes: Mapping[str, _Change]) -> None:
+        running, finished = [], []
+        for run_id, change in changes.items():
+            self._created.add(run_id)
+            if change.status is None:
+                running.append(run_id)
+            else:
+                self._finished.add(run_id)
+                finished.append(run_id)
+        heartbeat = self._experiment.workspace.heartbeat
+        heartbeat.add(running)
+        heartbeat.discard(finished)
+
+    def _write_one(self, run_id: str, change: _Change) -> None:
+        try:
+            if change.create:
+                self._records.record_runs(self._experiment.id, [self._new_run(run_id, change)])
+            else:
+                if change.metrics or change.tags:
+                    self._records.log_batch(run_id, metrics=change.metrics, tags=change.tags)
+                if change.status is not None:
+                    self._records.set_status(
+                        run_id,
+                        change.status,
+                        error=change.error,
+                        properties=change.properties,
+                        files=change.files,
+                    )
+            self._mark_written({run_id: change})
+        except TrackingError as err:
+            self._report(f"could not record run {run_id} of trial {change.trial.trial_id}: {err}")
+
+    def _new_run(self, run_id: str, change: _Change) -> NewRun:
+        trial, now = change.trial, utcnow()
+        params = self._cells(trial.config)[change.index]
+        name = str(trial) if len(self._runs[trial.trial_id]) == 1 else f"{trial}/{change.index}"
+        return NewRun(
             run_id,
-            display_name=str(trial),
-            properties=self._start_properties(trial),
-            params=self._params(config) or None,
+            now,
+            name,
+            {**change.properties, **self._start_properties(trial, change.index)},
+            dict(params),
+            tuple(change.metrics),
+            change.status or RunStatus.RUNNING,
+            change.error,
+            now if change.status is not None else None,
+            tuple(change.files),
+            change.tags,
         )
 
-    def _reattach(self, trial: Trial, run_id: str | None, config: Mapping[str, Any]) -> None:
-        """A restored trial: find its run (by id, else by trial id) or create it."""
-        record = None
-        if run_id is not None:
-            # NotFound: the driver stopped before this run's creation was written.
-            with contextlib.suppress(NotFoundError):
-                record = self._records.get_run(run_id)
-        else:
-            found = self._records.find_runs_by_property(
-                self._experiment.id, TRIAL_ID, trial.trial_id
-            )
-            record = found[-1] if found else None
-        if record is None:
-            run_id = run_id or str(uuid.uuid4())
-            self._create(trial, run_id, config)
-        else:
-            run_id = record.run_id
-            if record.status.is_terminal:
-                self._finished.add(trial.trial_id)  # a re-run of a trial already recorded
-        self._run_ids[trial.trial_id] = run_id
+    def _start_properties(self, trial: Trial, index: int) -> dict[str, str]:
+        extra = self._properties
+        if callable(extra):
+            extra = extra(trial, index)
+        return {
+            TRIAL_ID: trial.trial_id,
+            TRIAL_CELL: str(index),
+            **{k: str(v) for k, v in (extra or {}).items()},
+        }
 
-    def _finish(
-        self, trial: Trial, status: RunStatus, result: Mapping[str, Any], error: str | None
-    ) -> None:
-        if trial.trial_id in self._finished:
+    def _fold(self, op: _Op, changes: dict[str, _Change]) -> None:
+        """Add what `op` writes to each run's change in this batch."""
+        trial = op.trial
+        run_ids = self._runs[trial.trial_id]
+
+        def change(index: int) -> _Change | None:
+            run_id = run_ids[index]
+            found = changes.get(run_id)
+            if found is None:
+                if run_id in self._finished:
+                    return None  # a retried trial reporting a cell already recorded
+                found = changes[run_id] = _Change(trial, index, create=run_id not in self._created)
+            return None if found.status is not None else found
+
+        if op.kind == "start":
+            change(0)
+        elif op.kind == "metrics":
+            if (c := change(0)) is not None:
+                c.metrics.extend(op.metrics)
+        elif op.kind == "cells":
+            for entry in op.entries:
+                if (c := change(int(entry["index"]))) is not None:
+                    self._finish_cell(c, run_ids[c.index], entry, op)
+        elif op.kind == "end":
+            for index in range(len(run_ids)):
+                if (c := change(index)) is None:
+                    continue
+                c.status, c.error, c.properties = op.status, op.error, dict(op.where)
+                if op.status is RunStatus.COMPLETED and len(run_ids) == 1:
+                    c.files = self._checkpoint_files(run_ids[index], op.checkpoint)
+                self._count_retries(c, 1)
+
+    def _finish_cell(self, c: _Change, run_id: str, entry: Mapping[str, Any], op: _Op) -> None:
+        c.properties = dict(op.where)
+        self._count_retries(c, int(entry.get("attempts", 1)))
+        if "error" in entry:
+            c.status, c.error = RunStatus.FAILED, str(entry["error"])
             return
-        run_id = self._run_ids[trial.trial_id]
-        files = self._files(run_id, trial, result) if status is RunStatus.COMPLETED else []
-        self._records.set_status(
-            run_id,
-            status,
-            error=error,
-            properties=_where(result, self._job_id),
-            files=files,
-        )
-        self._finished.add(trial.trial_id)
+        c.status = RunStatus.COMPLETED
+        c.metrics.extend((str(k), float(v)) for k, v in entry["metrics"].items())
+        uri = f"{op.root}/{entry['file']}"
+        self._experiment.workspace.artifacts.check_inside(uri)
+        c.files = [
+            FileRecord(run_id, entry["file"], uri, int(entry["size"]), entry["sha256"], utcnow())
+        ]
 
-    def _files(self, run_id: str, trial: Trial, result: Mapping[str, Any]) -> list[FileRecord]:
-        checkpoint = trial.checkpoint
-        if checkpoint is None:
+    def _count_retries(self, c: _Change, attempts: int) -> None:
+        retries = self._retries.get(c.trial.trial_id, 0) + attempts - 1
+        if retries:
+            c.tags[RETRIES] = str(retries)
+
+    def _checkpoint_files(self, run_id: str, checkpoint: Any) -> list[FileRecord]:
+        """Every file of a trial's last checkpoint, each read once for its hash."""
+        if checkpoint is None or checkpoint.filesystem is None:
             return []
-        artifacts = self._experiment.workspace.artifacts
-        root = checkpoint_uri(checkpoint.path, checkpoint.filesystem)
-        info = self._file_info(result) if self._file_info else None
-        if info is not None:
-            name, sha256, size = info
-            uri = f"{root}/{name}"
-            artifacts.check_inside(uri)
-            return [FileRecord(run_id, name, uri, size, sha256, utcnow())]
         from pyarrow import fs
 
-        if checkpoint.filesystem is None:
-            return []
+        root = checkpoint_uri(checkpoint.path, checkpoint.filesystem)
         records = []
         selector = fs.FileSelector(checkpoint.path, recursive=True)
         for entry in checkpoint.filesystem.get_file_info(selector):
             if entry.type == fs.FileType.File:
                 name = entry.path[len(checkpoint.path) :].lstrip("/")
-                stored = artifacts.describe(f"{root}/{name}")
+                stored = self._experiment.workspace.artifacts.describe(f"{root}/{name}")
                 records.append(
                     FileRecord(run_id, name, stored.uri, stored.size, stored.sha256, utcnow())
                 )
         return records
 
-    def _apply(self, ops: list[_Op]) -> None:
-        """Record a batch: trials that started in it in one bulk write, the rest one by one."""
-        started: dict[str, list[_Op]] = {}
-        rest: list[_Op] = []
-        for op in ops:
-            ops_of_trial = started.get(op.trial.trial_id)
-            if op.kind == "create":
-                started[op.trial.trial_id] = [op]
-            elif ops_of_trial is not None and op.kind in ("metrics", "finish"):
-                ops_of_trial.append(op)
-            else:
-                rest.append(op)
-        if started:
-            self._record_new(list(started.values()))
-        for op in rest:
-            self._apply_one(op)
-
-    def _record_new(self, trials: list[list[_Op]]) -> None:
-        runs, finished = [], []
-        for ops in trials:
-            try:
-                runs.append(self._new_run(ops))
-            except TrackingError as err:
-                self._report(f"could not start the run of trial {ops[0].trial.trial_id}: {err}")
+    def _reattach(self, trial: Trial, known: list[str] | None) -> None:
+        """A restored trial: find its runs (by id, else by trial id); create a lone one."""
+        found = self._records.find_runs_by_property(self._experiment.id, TRIAL_ID, trial.trial_id)
+        if known is None:
+            by_index = {int(r.properties.get(TRIAL_CELL, "0")): r.run_id for r in found}
+            count = len(self._cells(trial.config))
+            known = [by_index.get(i) or str(uuid.uuid4()) for i in range(count)]
+        for record in found:
+            if record.run_id not in known:
                 continue
-            if ops[-1].kind == "finish":
-                finished.append(ops[0].trial.trial_id)
-        try:
-            self._records.record_runs(self._experiment.id, runs)
-        except TrackingError:
-            # One bad run must not cost the others: record them one at a time.
-            for ops in trials:
-                for op in ops:
-                    self._apply_one(op)
-            return
-        self._finished.update(finished)
+            if record.status is RunStatus.FAILED and (record.error or "").startswith(LOST):
+                # Failed while this sweep was down: the cell gets a new run this time.
+                known[known.index(record.run_id)] = str(uuid.uuid4())
+                continue
+            self._created.add(record.run_id)
+            if record.status.is_terminal:
+                self._finished.add(record.run_id)  # a re-run of a cell already recorded
+            else:
+                self._experiment.workspace.heartbeat.add([record.run_id])
+        self._runs[trial.trial_id] = known
+        if len(known) == 1:
+            self._write([_Op("start", trial, "start its run")])
 
-    def _new_run(self, ops: list[_Op]) -> NewRun:
-        create, trial = ops[0], ops[0].trial
-        run_id = self._run_ids[trial.trial_id]
-        properties = self._start_properties(trial)
-        metrics = [m for op in ops if op.kind == "metrics" for m in op.metrics]
-        end = ops[-1] if ops[-1].kind == "finish" else None
-        now = utcnow()
-        if end is None:
-            return NewRun(run_id, now, str(trial), properties, self._params(create.config),
-                          tuple(metrics))  # fmt: skip
-        files = self._files(run_id, trial, end.result) if end.status is RunStatus.COMPLETED else []
-        return NewRun(
-            run_id,
-            now,
-            str(trial),
-            {**_where(end.result, self._job_id), **properties},
-            self._params(create.config),
-            tuple(metrics),
-            end.status,
-            end.error,
-            now,
-            tuple(files),
-        )
-
-    def _apply_one(self, op: _Op) -> None:
-        trial = op.trial
-        try:
-            if op.kind == "create":
-                self._create(trial, self._run_ids[trial.trial_id], op.config)
-            elif op.kind == "metrics":
-                if trial.trial_id not in self._finished:
-                    self._records.log_batch(self._run_ids[trial.trial_id], metrics=op.metrics)
-            elif op.kind == "finish":
-                self._finish(trial, op.status, op.result, op.error)
-            elif op.call is not None:
-                op.call()
-        except TrackingError as err:
-            self._report(f"could not {op.what} of trial {trial.trial_id}: {err}")
+    def _note_retry(self, trial: Trial) -> None:
+        self._retries[trial.trial_id] = self._retries.get(trial.trial_id, 0) + 1
+        for run_id in self._runs[trial.trial_id]:
+            if run_id in self._created and run_id not in self._finished:
+                tags = {RETRIES: str(self._retries[trial.trial_id])}
+                self._records.log_batch(run_id, tags=tags)
 
     # -- hooks (on Tune's event loop: they only queue writes) ----------------------------
     def setup(self, *args: Any, **info: Any) -> None:
@@ -362,17 +384,24 @@ class TrackingCallback(tune.Callback):
     def on_trial_start(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        config = dict(trial.config)
-        known = self._run_ids.get(trial.trial_id)
+        known = self._runs.get(trial.trial_id)
         if known is None and self._fresh:
-            self._run_ids[trial.trial_id] = str(uuid.uuid4())
-            self._submit(_Op("create", trial, "start its run", config=config))
+            count = len(self._cells(trial.config))
+            self._runs[trial.trial_id] = [str(uuid.uuid4()) for _ in range(count)]
+            # A lone cell's run shows as Running while it trains; packed cells are
+            # recorded as they finish.
+            if count == 1:
+                self._submit(_Op("start", trial, "start its run"))
         else:
-            self._call(trial, "re-attach its run", lambda: self._reattach(trial, known, config))
+            self._submit(
+                _Op("call", trial, "re-attach its runs", call=lambda: self._reattach(trial, known))
+            )
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
     ) -> None:
+        if CELLS in result:
+            return  # recorded with their checkpoint, in on_checkpoint
         step = int(result.get("training_iteration", 0))
         if step <= self._logged.get(trial.trial_id, 0):
             return  # a retried trial reporting a result that is already logged
@@ -385,39 +414,58 @@ class TrackingCallback(tune.Callback):
             and isinstance(value, numbers.Real)
             and not isinstance(value, bool)
         ]
-
         if metrics:
             self._submit(_Op("metrics", trial, "log its metrics", metrics=metrics))
+
+    def on_checkpoint(
+        self, iteration: int, trials: list[Trial], trial: Trial, checkpoint: Any, **info: Any
+    ) -> None:
+        # Tune saves a result's checkpoint after the result's hooks, and holds the trial
+        # until it has: the trial's last result is the one this checkpoint came with.
+        result = trial.last_result or {}
+        if result.get(CELLS):
+            self._submit(
+                _Op(
+                    "cells",
+                    trial,
+                    "record its finished cells",
+                    entries=list(result[CELLS]),
+                    root=checkpoint_uri(checkpoint.path, checkpoint.filesystem),
+                    where=_where(result, self._job_id),
+                )
+            )
 
     def on_trial_recover(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        def write() -> None:
-            run_id = self._run_ids[trial.trial_id]
-            retries = int(self._records.get_run(run_id).tags.get("ray.retries", "0")) + 1
-            self._records.log_batch(run_id, tags={"ray.retries": str(retries)})
-
-        self._call(trial, "note its retry", write)
+        self._submit(_Op("call", trial, "note its retry", call=lambda: self._note_retry(trial)))
 
     def on_trial_complete(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         result = dict(trial.last_result or {})
-        self._submit(_Op("finish", trial, "complete its run", result=result))
+        self._submit(
+            _Op(
+                "end",
+                trial,
+                "complete its run",
+                checkpoint=trial.checkpoint,
+                where=_where(result, self._job_id),
+            )
+        )
 
     def on_trial_error(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         result = dict(trial.last_result or {})
-        error = _error_text(trial)
         self._submit(
             _Op(
-                "finish",
+                "end",
                 trial,
                 "record its failure",
                 status=RunStatus.FAILED,
-                result=result,
-                error=error,
+                error=_error_text(trial),
+                where=_where(result, self._job_id),
             )
         )
 

@@ -15,6 +15,7 @@ from sweep.data import Dataset, load_dataset
 from sweep.errors import SweepInputError
 from sweep.spec import SweepSpec
 from tracking import Experiment, Run, TrackingError, Workspace
+from tracking.records import RunRecord, RunStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,8 +32,8 @@ class SweepResult:
     experiment: Experiment
     best_run: Run | None
     runs: pd.DataFrame  # every run of the experiment, one row each
-    trained: int  # cells trained by this call
-    failed: int  # of those, cells whose trial failed (after retries)
+    trained: int  # cells trained by this call (a resumed sweep: by its Tune run)
+    failed: int  # of those, cells whose run did not complete
     reused: int  # cells skipped because a completed run already had them
     tracking_errors: tuple[str, ...] = ()
 
@@ -171,20 +172,9 @@ def tune_storage(workspace: Workspace) -> tuple[str, Any]:
     raise SweepInputError(f"Ray Tune cannot write to {store!r}")
 
 
-def _cell_params(config: Mapping[str, Any]) -> Mapping[str, Any]:
-    return dict(config.get("cell", config))
-
-
-def _model_file(result: Mapping[str, Any]) -> tuple[str, str, int] | None:
-    from sweep import trainable
-
-    if trainable.MODEL_FILE not in result:
-        return None
-    return (
-        str(result[trainable.MODEL_FILE]),
-        str(result[trainable.MODEL_SHA256]),
-        int(result[trainable.MODEL_SIZE]),
-    )
+def trial_cells(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The grid cells a sweep trial trains: each becomes a run with these params."""
+    return list(config["cells"])
 
 
 @dataclass(frozen=True)
@@ -194,8 +184,28 @@ class _CellProperties:
     spec: SweepSpec
     tune_run: str
 
-    def __call__(self, trial: Trial) -> dict[str, str]:
-        return {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(trial.config["cell"])}
+    def __call__(self, trial: Trial, index: int) -> dict[str, str]:
+        cell = trial.config["cells"][index]
+        return {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(cell)}
+
+
+def trial_slots(spec: SweepSpec) -> int:
+    """How many trials the cluster can run at once (for `pack="auto"`)."""
+    import ray
+
+    cpus = float(ray.cluster_resources().get("CPU", 1))
+    slots = max(1, int(cpus // spec.cpus_per_trial))
+    return min(slots, spec.max_concurrent) if spec.max_concurrent else slots
+
+
+def packs(cells: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """The cells in consecutive groups of `size`: one Tune trial each."""
+    return [cells[i : i + size] for i in range(0, len(cells), size)]
+
+
+def _runs_of(experiment: Experiment, tune_run: str) -> list[RunRecord]:
+    """The runs that one Tune run of a sweep recorded."""
+    return experiment.workspace.records.find_runs_by_property(experiment.id, SWEEP_RUN, tune_run)
 
 
 def _last_tune_run(experiment: Experiment) -> str | None:
@@ -211,7 +221,7 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
 
     from sweep.callback import TrackingCallback
     from sweep.progress import ProgressCallback
-    from sweep.trainable import train_cell
+    from sweep.trainable import train_cells
 
     spec, experiment = prepared.spec, prepared.experiment
     # Ray Tune's own console tables and per-trial result files: the tracking records and
@@ -222,22 +232,23 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
     storage_path, filesystem = tune_storage(prepared.workspace)
     trainable = tune.with_resources(
         tune.with_parameters(
-            train_cell, data=prepared.data, estimator=spec.estimator, seed=spec.seed
+            train_cells,
+            data=prepared.data,
+            estimator=spec.estimator,
+            seed=spec.seed,
+            retries=spec.max_failures,
         ),
         {"cpu": spec.cpus_per_trial},
     )
     tracker_errors: list[str] = []
-    trained = failed = 0
+    tune_runs: list[str] = []
 
     def fit(tuner: tune.Tuner, tracker: TrackingCallback | None = None) -> None:
-        nonlocal trained, failed
         try:
-            results = tuner.fit()
+            tuner.fit()
         finally:
             if tracker is not None:
                 tracker.close()  # every record written before the results are read
-        trained += len(results)
-        failed += results.num_errors
         if tracker is not None:  # a restored Tuner brings its own copy, which logs instead
             tracker_errors.extend(tracker.errors)
 
@@ -246,33 +257,29 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
     if previous is not None:
         path = f"{storage_path}/{previous}"
         if tune.Tuner.can_restore(path, storage_filesystem=filesystem):
+            tune_runs.append(previous)
             fit(
                 tune.Tuner.restore(
                     path, trainable, resume_unfinished=True, storage_filesystem=filesystem
                 )
             )
             done = completed_cells(experiment)
-            attempted = {
-                run.properties.get(SWEEP_CELL)
-                for run in experiment.get_runs()
-                if run.properties.get(SWEEP_RUN) == previous
-            }
+            attempted = {run.properties.get(SWEEP_CELL) for run in _runs_of(experiment, previous)}
             todo = [c for c in todo if spec.cell_key(c) not in done | attempted]
 
     if todo:
         tune_run = f"{spec.experiment}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S-%f}"
         tracker = TrackingCallback(
-            experiment,
-            params=_cell_params,
-            properties=_CellProperties(spec, tune_run),
-            file_info=_model_file,
+            experiment, cells=trial_cells, properties=_CellProperties(spec, tune_run)
         )
         callbacks: list[tune.Callback] = [tracker]
         if progress:
             callbacks.append(ProgressCallback(len(todo), spec.metric, spec.mode))
+        size = spec.pack_size(len(todo), trial_slots(spec))
+        tune_runs.append(tune_run)
         tuner = tune.Tuner(
             trainable,
-            param_space={"cell": tune.grid_search(todo)},
+            param_space={"cells": tune.grid_search(packs(todo, size))},
             # Reused trial actors: a small model trains in milliseconds, while starting a
             # fresh worker process for each trial costs seconds.
             tune_config=tune.TuneConfig(
@@ -289,6 +296,7 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
         )
         fit(tuner, tracker)
 
+    ran = [run for name in tune_runs for run in _runs_of(experiment, name)]
     try:
         best: Run | None = experiment.get_best_run(spec.metric, mode=spec.mode)
     except TrackingError:
@@ -297,8 +305,12 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
         experiment=experiment,
         best_run=best,
         runs=experiment.to_dataframe(),
-        trained=trained,
-        failed=failed,
+        trained=len({run.properties.get(SWEEP_CELL) for run in ran}),
+        # A cell failed if none of its runs completed (a resumed cell has a lost one too).
+        failed=len(
+            {run.properties.get(SWEEP_CELL) for run in ran}
+            - {run.properties.get(SWEEP_CELL) for run in ran if run.status is RunStatus.COMPLETED}
+        ),
         reused=prepared.reused,
         tracking_errors=tuple(tracker_errors),
     )

@@ -65,8 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     add("--max-concurrent", type=int, help="at most this many trials at once")
     add("--cpus-per-trial", type=float, help="CPUs reserved by each trial (1)")
     add("--max-failures", type=int, help="retries of a failed trial before it is failed (0)")
+    add(
+        "--pack",
+        type=_pack,
+        metavar="K|auto",
+        help="train K grid cells in each trial, each still its own run (1); auto picks K "
+        "from the grid size and the cluster's CPUs: for models that train in milliseconds",
+    )
     add("--resume", action="store_true", default=None, help="finish the last interrupted sweep")
     return parser
+
+
+def _pack(text: str) -> int | str:
+    """--pack's value: an integer, or 'auto'; anything else is checked by SweepSpec."""
+    try:
+        return int(text)
+    except ValueError:
+        return text.strip().lower()
 
 
 def load_sweep_file(path: str) -> dict[str, Any]:

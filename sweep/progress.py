@@ -10,15 +10,20 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ray import tune
 
+from sweep.callback import CELLS
+
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
 
 
 class ProgressCallback(tune.Callback):
-    """Trials done/total, running, failed and the best value so far.
+    """Runs done/total, trials running, runs failed, and the best value so far.
+
+    A trial that reports its grid cells under `tracking.cells` counts one run per cell;
+    any other trial counts one.
 
     Args:
-        total: the number of trials the sweep will run.
+        total: the number of runs the sweep will record.
         metric: the metric to show the best value of; `mode` is 'min' or 'max'.
         stream: where to write (stderr by default).
         interval: seconds between plain lines when `stream` is not a terminal.
@@ -39,6 +44,7 @@ class ProgressCallback(tune.Callback):
         self.done = 0
         self.failed = 0
         self.running: set[str] = set()
+        self._reported: dict[str, int] = {}  # trial id -> cells it reported
         self.best: float | None = None
         self._stream = stream
         self._interval = interval
@@ -64,7 +70,7 @@ class ProgressCallback(tune.Callback):
                 self._bar = tqdm(
                     total=self.total,
                     file=self.stream,
-                    unit="trial",
+                    unit="run",
                     leave=True,
                     ncols=size.columns,
                     nrows=size.lines,
@@ -75,7 +81,7 @@ class ProgressCallback(tune.Callback):
         now = time.monotonic()
         if force or now - self._last_line >= self._interval:
             self._last_line = now
-            print(f"trials {self.done + self.failed}/{self.total}: {status}", file=self.stream)
+            print(f"runs {self.done + self.failed}/{self.total}: {status}", file=self.stream)
 
     def on_trial_start(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
@@ -83,10 +89,7 @@ class ProgressCallback(tune.Callback):
         self.running.add(trial.trial_id)
         self._show()
 
-    def on_trial_result(
-        self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
-    ) -> None:
-        value = result.get(self.metric)
+    def _consider(self, value: Any) -> None:
         if isinstance(value, (int, float)) and math.isfinite(value):
             better = self.best is None or (
                 value < self.best if self.mode == "min" else value > self.best
@@ -94,18 +97,39 @@ class ProgressCallback(tune.Callback):
             if better:
                 self.best = float(value)
 
+    def on_trial_result(
+        self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
+    ) -> None:
+        entries = result.get(CELLS)
+        if entries is None:
+            self._consider(result.get(self.metric))
+            return
+        for entry in entries:
+            if "error" in entry:
+                self.failed += 1
+            else:
+                self.done += 1
+                self._consider(entry["metrics"].get(self.metric))
+        self._reported[trial.trial_id] = self._reported.get(trial.trial_id, 0) + len(entries)
+        self._show()
+
+    def _unreported(self, trial: Trial) -> int:
+        if trial.trial_id not in self._reported:
+            return 1
+        return max(0, len(trial.config.get("cells", ())) - self._reported[trial.trial_id])
+
     def on_trial_complete(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         self.running.discard(trial.trial_id)
-        self.done += 1
+        self.done += self._unreported(trial)
         self._show()
 
     def on_trial_error(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         self.running.discard(trial.trial_id)
-        self.failed += 1
+        self.failed += self._unreported(trial)
         self._show()
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:

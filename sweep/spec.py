@@ -19,6 +19,7 @@ DEFAULT_ESTIMATOR = "sklearn.linear_model.Ridge"
 METRICS = {"rmse": "min", "mae": "min", "r2": "max"}
 _RANGE = re.compile(r"^\s*([^:]+):([^:]+):([^:]+)\s*$")
 _MAX_CELLS = 1_000_000
+AUTO_WAVES = 4  # trials per slot that `pack="auto"` aims for
 
 Grid = tuple[tuple[str, tuple[Any, ...]], ...]
 
@@ -53,6 +54,7 @@ class SweepSpec:
     cpus_per_trial: float = 1.0
     max_failures: int = 0
     resume: bool = False
+    pack: int | str = 1  # grid cells per Tune trial, or "auto"
 
     @property
     def mode(self) -> str:
@@ -105,6 +107,13 @@ class SweepSpec:
                 f"max_failures {self.max_failures!r} is not accepted: use an integer >= 0 "
                 "(or -1 for unlimited retries)"
             )
+        if self.pack != "auto" and (
+            isinstance(self.pack, bool) or not isinstance(self.pack, int) or self.pack < 1
+        ):
+            raise SweepInputError(
+                f"pack {self.pack!r} is not accepted: use an integer >= 1 (grid cells per "
+                "trial) or 'auto'"
+            )
         if not isinstance(self.seed, int):
             raise SweepInputError(f"seed {self.seed!r} is not an integer")
         if not 0 < self.data.test_size < 1:
@@ -118,6 +127,17 @@ class SweepSpec:
         names = [name for name, _ in self.grid]
         combos = itertools.product(*(values for _, values in self.grid))
         return [dict(zip(names, combo, strict=True)) for combo in combos]
+
+    def pack_size(self, cells: int, slots: int) -> int:
+        """How many grid cells each Tune trial trains, for `cells` cells on `slots` trial slots.
+
+        'auto' gives every slot about `AUTO_WAVES` trials: few enough that Tune's cost per
+        trial (tens of milliseconds) is paid a handful of times, not once per cell; enough
+        that slots finishing early find work left, and that a retried trial repeats little.
+        """
+        if self.pack != "auto":
+            return int(self.pack)
+        return max(1, math.ceil(cells / (max(1, slots) * AUTO_WAVES)))
 
     def cell_key(self, cell: Mapping[str, Any]) -> str:
         """What identifies a cell's result across sweeps: estimator, data, seed and params."""

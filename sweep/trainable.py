@@ -1,13 +1,16 @@
-"""The trial: fit one grid cell, score it, save the model as the trial's checkpoint, report."""
+"""The trial: fit its grid cells, score them, save the models as checkpoints, report."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import socket
 import tempfile
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -15,11 +18,14 @@ import joblib
 from sweep.data import Dataset
 from sweep.spec import model_file_name, resolve_estimator
 
-# Result keys that carry bookkeeping for the tracking callback, not metrics to log.
-MODEL_FILE = "tracking.model_file"
-MODEL_SHA256 = "tracking.model_sha256"
-MODEL_SIZE = "tracking.model_size"
+# Result keys that carry bookkeeping for the tracking callback, not metrics to log; the
+# cell entries are described in sweep.callback.
+CELLS = "tracking.cells"
 NODE_ID = "tracking.node_id"
+# What a cell entry calls its model file, in the checkpoint it was reported with.
+MODEL_FILE, MODEL_SHA256, MODEL_SIZE = "file", "sha256", "size"
+PACK_STATE = "pack.json"  # in each checkpoint: how many of the trial's cells are done
+REPORT_EVERY_S = 2.0
 
 
 def score(y_true: Any, y_pred: Any) -> dict[str, float]:
@@ -58,21 +64,70 @@ def save_model(model: Any, folder: str, name: str) -> dict[str, Any]:
     return {MODEL_FILE: name, MODEL_SHA256: digest.hexdigest(), MODEL_SIZE: os.path.getsize(path)}
 
 
-def train_cell(config: dict[str, Any], *, data: Dataset, estimator: str, seed: int) -> None:
-    """A Ray Tune function trainable: one grid cell, reported once with its checkpoint.
+def attempt_cell(
+    index: int, cell: Mapping[str, Any], folder: str, fit: Any, retries: int
+) -> dict[str, Any]:
+    """Fit, score and save one cell; its outcome as one entry of `CELLS`.
 
+    A cell whose fit raises is tried again, up to `retries` more times (-1: until it
+    succeeds); then its entry carries the exception's last line instead of a model.
+    """
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            model, metrics = fit(cell)
+            saved = save_model(model, folder, model_file_name(cell))
+        except Exception as err:  # the cell's run records it; the trial goes on
+            if retries < 0 or attempts <= retries:
+                continue
+            text = f"{type(err).__name__}: {err}".strip().splitlines()
+            return {"index": index, "attempts": attempts, "error": text[-1] if text else ""}
+        return {"index": index, "attempts": attempts, "metrics": metrics, **saved}
+
+
+def restored_progress() -> int:
+    """How many of its cells a retried or resumed trial already reported (0 when new)."""
+    from ray import tune
+
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is None:
+        return 0
+    with checkpoint.as_directory() as folder:
+        state = json.loads((Path(folder) / PACK_STATE).read_text())
+    return int(state["done"])
+
+
+def train_cells(
+    config: dict[str, Any], *, data: Dataset, estimator: str, seed: int, retries: int = 0
+) -> None:
+    """A Ray Tune function trainable: the grid cells in `config["cells"]`, in order.
+
+    Every `REPORT_EVERY_S` seconds, and at the end, it reports the cells finished since
+    the last report under `CELLS`, with a checkpoint holding their model files and the
+    count done so far: a trial retried after its worker was lost resumes after that count.
     `data` arrives through `tune.with_parameters`, so it is put into Ray's object store
     once for the whole sweep.
     """
     import ray
     from ray import tune
 
-    cell = config["cell"]
-    model, metrics = fit_cell(cell, data, estimator, seed)
-    with tempfile.TemporaryDirectory() as folder:
-        saved = save_model(model, folder, model_file_name(cell))
-        node = ray.get_runtime_context().get_node_id()
-        tune.report(
-            {**metrics, **saved, NODE_ID: node, "hostname": socket.gethostname()},
-            checkpoint=tune.Checkpoint.from_directory(folder),
-        )
+    cells = config["cells"]
+    where = {NODE_ID: ray.get_runtime_context().get_node_id(), "hostname": socket.gethostname()}
+
+    def fit(cell: Mapping[str, Any]) -> tuple[Any, dict[str, float]]:
+        return fit_cell(cell, data, estimator, seed)
+
+    done = restored_progress()
+    while done < len(cells):
+        with tempfile.TemporaryDirectory() as folder:
+            entries: list[dict[str, Any]] = []
+            since = time.monotonic()
+            while done < len(cells) and (not entries or time.monotonic() - since < REPORT_EVERY_S):
+                entries.append(attempt_cell(done, cells[done], folder, fit, retries))
+                done += 1
+            Path(folder, PACK_STATE).write_text(json.dumps({"done": done}))
+            tune.report(
+                {"cells_done": done, CELLS: entries, **where},
+                checkpoint=tune.Checkpoint.from_directory(folder),
+            )

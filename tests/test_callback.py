@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sweep.callback import TrackingCallback
+from sweep.driver import trial_cells
 from tracking import Experiment, Workspace
 
 
@@ -56,7 +57,7 @@ def _result(step: int, rmse: float) -> dict[str, Any]:
 
 
 def test_trials_become_runs_with_params_metrics_and_status(experiment: Experiment) -> None:
-    callback = TrackingCallback(experiment, params=lambda c: c["cell"])
+    callback = TrackingCallback(experiment, cells=lambda c: [c["cell"]])
     trial = StandInTrial("t1", {"cell": {"alpha": 0.5}})
     callback.on_trial_start(0, [trial], trial)
     callback.on_trial_result(0, [trial], trial, _result(1, 3.0))
@@ -120,6 +121,71 @@ def test_failed_trials_keep_the_last_line_of_their_error(
     assert run.get_details()["error"]["error"]["message"] == "ValueError: diverged"
 
 
+def _cell(index: int, rmse: float, name: str = "") -> dict[str, Any]:
+    name = name or f"model_{index}.pkl"
+    return {"index": index, "attempts": 1, "metrics": {"rmse": rmse}, "file": name,
+            "sha256": "0" * 64, "size": 1}  # fmt: skip
+
+
+def _checkpoint(experiment: Experiment, folder: str) -> Any:
+    inside = str(experiment.workspace.artifacts.root / "sweeps" / folder)  # type: ignore[attr-defined]
+    return type("Checkpoint", (), {"path": inside, "filesystem": None})()
+
+
+def test_packed_cells_each_become_a_run_as_they_finish(experiment: Experiment) -> None:
+    callback = TrackingCallback(experiment, cells=trial_cells)
+    trial = StandInTrial("p1", {"cells": [{"alpha": 1}, {"alpha": 2}, {"alpha": 3}]})
+    callback.on_trial_start(0, [trial], trial)
+    callback.flush()
+    assert list(experiment.get_runs()) == []  # recorded as they finish, not as queued
+    failed = {"index": 1, "attempts": 3, "error": "ValueError: diverged"}
+    trial.last_result = {"tracking.cells": [_cell(0, 2.5), failed], "hostname": "node-a"}
+    callback.on_trial_result(0, [trial], trial, trial.last_result)
+    callback.on_checkpoint(0, [trial], trial, _checkpoint(experiment, "p1/checkpoint_000000"))
+    trial.error_file = None
+    callback.on_trial_error(0, [trial], trial)  # its worker lost for good before cell 2
+    callback.flush()
+
+    runs = {r.get_params()["alpha"]: r for r in experiment.get_runs()}
+    assert {a: r.get_status() for a, r in runs.items()} == {
+        1: "Completed",
+        2: "Failed",
+        3: "Failed",
+    }
+    assert runs[1].get_metrics() == {"rmse": 2.5}
+    (record,) = experiment.workspace.records.list_files(runs[1].id)
+    assert record.uri.endswith("/sweeps/p1/checkpoint_000000/model_0.pkl")
+    assert runs[2].get_details()["error"]["error"]["message"] == "ValueError: diverged"
+    assert runs[2].get_tags()["ray.retries"] == "2"
+    assert {r.properties["ray.trial_cell"] for r in runs.values()} == {"0", "1", "2"}
+    assert {r.properties["ray.trial_id"] for r in runs.values()} == {"p1"}
+    assert runs[1].properties["host"] == "node-a"
+    assert callback.errors == []
+
+
+def test_a_restored_packed_trial_records_each_cell_once(experiment: Experiment) -> None:
+    first = TrackingCallback(experiment, cells=trial_cells)
+    trial = StandInTrial("p2", {"cells": [{"alpha": 1}, {"alpha": 2}]})
+    first.on_trial_start(0, [trial], trial)
+    trial.last_result = {"tracking.cells": [_cell(0, 2.5)]}
+    first.on_checkpoint(0, [trial], trial, _checkpoint(experiment, "p2/checkpoint_000000"))
+    state = first.get_state()  # the writes are flushed before Tune saves the state
+
+    for lost in (False, True):  # restored with its state, then with the state lost
+        again = _restored(TrackingCallback(experiment, cells=trial_cells))
+        if not lost:
+            again.set_state(state)
+        again.on_trial_start(0, [trial], trial)
+        trial.last_result = {"tracking.cells": [_cell(0, 9.9), _cell(1, 1.5)]}
+        again.on_checkpoint(0, [trial], trial, _checkpoint(experiment, "p2/checkpoint_000001"))
+        again.on_trial_complete(0, [trial], trial)
+        again.flush()
+        assert again.errors == []
+    runs = {r.get_params()["alpha"]: r for r in experiment.get_runs()}
+    assert {a: r.get_metrics() for a, r in runs.items()} == {1: {"rmse": 2.5}, 2: {"rmse": 1.5}}
+    assert all(r.get_status() == "Completed" for r in runs.values())
+
+
 def test_tracking_failures_are_reported_not_raised_into_tune(experiment: Experiment) -> None:
     callback = TrackingCallback(experiment)
     trial = StandInTrial("t1", {"alpha": 0.1})
@@ -127,11 +193,9 @@ def test_tracking_failures_are_reported_not_raised_into_tune(experiment: Experim
     callback.flush()
     run = next(experiment.get_runs())
     run.upload_file("model.pkl", io.BytesIO(b"x"))
-    inside = str(experiment.workspace.artifacts.root / "sweeps" / "t1")  # type: ignore[attr-defined]
-    checkpoint = type("Checkpoint", (), {"path": inside, "filesystem": None})()
-    trial.checkpoint = checkpoint
-    callback._file_info = lambda result: ("model.pkl", "0" * 64, 1)
-    callback.on_trial_complete(0, [trial], trial)  # the file name is taken: a conflict
+    trial.last_result = {"tracking.cells": [_cell(0, 1.0, "model.pkl")]}
+    # The file name is taken: a conflict.
+    callback.on_checkpoint(0, [trial], trial, _checkpoint(experiment, "t1"))
     callback.close()
     assert len(callback.errors) == 1 and "model.pkl" in callback.errors[0]
     assert run.get_status() == "Running"  # not completed without its file

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sweep.progress import ProgressCallback
 
@@ -11,6 +12,7 @@ from sweep.progress import ProgressCallback
 @dataclass
 class StandInTrial:
     trial_id: str
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 class Terminal(io.StringIO):
@@ -34,9 +36,21 @@ def _run(stream: io.StringIO) -> str:
 
 def test_plain_lines_when_not_a_terminal() -> None:
     lines = _run(io.StringIO()).splitlines()
-    assert lines[-1] == "trials 3/3: running 0, failed 1, best rmse 3"
+    assert lines[-1] == "runs 3/3: running 0, failed 1, best rmse 3"
 
 
 def test_a_bar_on_a_terminal_even_one_that_reports_no_size() -> None:
     shown = _run(Terminal())
     assert "3/3" in shown and "failed 1, best rmse 3" in shown and "\r" in shown
+
+
+def test_packed_trials_count_each_cell() -> None:
+    stream = io.StringIO()
+    progress = ProgressCallback(5, "rmse", "min", stream=stream, interval=0)
+    trial = StandInTrial("p", {"cells": [{}] * 5})
+    progress.on_trial_start(0, [], trial)
+    ok = {"index": 0, "metrics": {"rmse": 2.0}}
+    progress.on_trial_result(0, [], trial, {"tracking.cells": [ok, {"index": 1, "error": "x"}]})
+    assert stream.getvalue().splitlines()[-1] == "runs 2/5: running 1, failed 1, best rmse 2"
+    progress.on_trial_error(0, [], trial)  # the three cells it never reported failed with it
+    assert stream.getvalue().splitlines()[-1] == "runs 5/5: running 0, failed 4, best rmse 2"

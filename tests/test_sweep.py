@@ -132,6 +132,50 @@ def test_max_failures_retries_a_failed_trial_into_the_same_run(
     assert all(r.status == "Completed" and r.get_tags()["ray.retries"] == "1" for r in runs)
 
 
+def test_packed_cells_are_runs_each_with_its_model_and_status(
+    ray_address: str, tmp_path: Path
+) -> None:
+    ws = _workspace(tmp_path)
+    alphas = [0.1, 0.2, 0.3, 0.4, 0.5]
+    estimator = "tests.helpers.estimators.FailingRidge"
+    result = run_sweep(
+        workspace=ws, alphas=alphas, pack=3, estimator=estimator, experiment="packed",
+        progress=False,
+    )  # fmt: skip
+    assert (result.trained, result.failed) == (5, 1)
+    runs = {r.get_params()["alpha"]: r for r in Experiment(ws, "packed").get_runs()}
+    assert sorted(runs) == alphas
+    assert len({r.properties["ray.trial_id"] for r in runs.values()}) == 2  # 3 + 2 cells
+    failed = runs.pop(0.2)
+    assert failed.status == "Failed" and failed.get_file_names() == []
+    assert "planted failure for alpha 0.2" in failed.get_details()["error"]["error"]["message"]
+    data = load_dataset(SweepSpec().data, seed=66)
+    for alpha, run in runs.items():
+        assert run.status == "Completed"
+        model = run.load_model(f"model_alpha_{alpha}.pkl")
+        rmse = math.sqrt(mean_squared_error(data.y_test, model.predict(data.X_test)))
+        assert rmse == pytest.approx(run.get_metrics()["rmse"])
+
+
+def test_a_packed_trial_retried_after_its_worker_died_resumes_at_its_checkpoint(
+    ray_address: str, tmp_path: Path, flaky_markers: Path
+) -> None:
+    """Cells report every 2 s: 0.1 and 0.2 are checkpointed before 0.4 kills the worker."""
+    ws = _workspace(tmp_path)
+    alphas = [0.1, 0.2, 0.3, 0.4]
+    result = run_sweep(
+        workspace=ws, alphas=alphas, pack=4, max_failures=1, experiment="lost-worker",
+        estimator="tests.helpers.estimators.CountedRidge", progress=False,
+    )  # fmt: skip
+    assert (result.trained, result.failed) == (4, 0) and result.ok
+    runs = list(Experiment(ws, "lost-worker").get_runs())
+    assert sorted(r.get_params()["alpha"] for r in runs) == alphas
+    assert all(r.status == "Completed" for r in runs)
+    fits = {a: len(list((flaky_markers / "counted").glob(f"alpha-{a}-*"))) for a in alphas}
+    assert fits[0.1] == fits[0.2] == 1  # not retrained: they were in the checkpoint
+    assert fits[0.4] == 2
+
+
 def _launch(args: list[str], cwd: Path, ray_address: str) -> subprocess.Popen[str]:
     env = {**os.environ, "RAY_ADDRESS": ray_address}
     return subprocess.Popen(
@@ -152,7 +196,7 @@ def test_launch_runs_the_sweep_and_prints_the_leaderboard(ray_address: str, tmp_
     assert "Best run:" in out and "alpha=0.1" in out
     assert "model_alpha_0.1.pkl" in out
     assert "download_file('model_alpha_0.1.pkl')" in out
-    assert "trials 3/3" in err  # plain progress lines when not on a terminal
+    assert "runs 3/3" in err  # plain progress lines when not on a terminal
     assert "Traceback" not in err
     runs = list(Experiment(Workspace.from_config(tmp_path), "cli").get_runs())
     assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2, 0.3]

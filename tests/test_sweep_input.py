@@ -55,6 +55,8 @@ BAD_INPUT = [
     (["--storage", "blocker/storage"], "cannot be written"),
     (["--address", "127.0.0.1:1"], "does not answer"),
     (["--max-concurrent", "0"], "max_concurrent 0 is not accepted"),
+    (["--pack", "0"], "pack 0 is not accepted: use an integer >= 1"),
+    (["--pack", "many"], "pack 'many' is not accepted"),
     (["--experiment", "bad name!"], "experiment name 'bad name!' is not accepted"),
     (["--sweep-file", "nope.yaml"], "sweep file 'nope.yaml' cannot be read"),
     (["--no-such-flag"], "unrecognized arguments"),

@@ -42,3 +42,34 @@ class SlowRidge(Ridge):
 
         time.sleep(0.5)
         return super().fit(X, y, sample_weight)
+
+
+class CountedRidge(Ridge):
+    """A Ridge that takes 1.2 s to fit, counts its fits in $FLAKY_MARKERS/<folder>, and
+    kills its worker process on the first fit of alpha == 0.4 (as a lost node would)."""
+
+    folder = "counted"
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CountedRidge:
+        import os
+        import time
+        from pathlib import Path
+
+        markers = Path(os.environ["FLAKY_MARKERS"]) / self.folder
+        markers.mkdir(parents=True, exist_ok=True)
+        fits = len(list(markers.glob(f"alpha-{self.alpha}-*")))
+        (markers / f"alpha-{self.alpha}-{fits}").touch()
+        time.sleep(1.2)
+        if self.alpha == 0.4 and fits == 0:
+            os._exit(1)
+        return super().fit(X, y, sample_weight)
+
+
+class SluggishRidge(Ridge):
+    """A Ridge that takes three seconds to fit: its run stays Running long enough to watch."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SluggishRidge:
+        import time
+
+        time.sleep(3)
+        return super().fit(X, y, sample_weight)

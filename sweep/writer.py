@@ -1,0 +1,70 @@
+"""`Writer`: record writes applied in order on one background thread, a batch at a time."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+Op = TypeVar("Op")
+MAX_BATCH = 2000
+
+
+class Writer(Generic[Op]):
+    """Applies queued writes in order on one daemon thread, a batch at a time.
+
+    It gathers what arrives within `window` seconds into one batch, so that many short
+    trials are recorded in one transaction; failures are reported, never raised.
+    """
+
+    def __init__(
+        self, apply: Callable[[list[Op]], None], on_error: Callable[[str], None], window: float
+    ) -> None:
+        self._queue: queue.Queue[Op | None] = queue.Queue()
+        self._apply = apply
+        self._on_error = on_error
+        self._window = window
+        self._thread = threading.Thread(target=self._work, name="tracking-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, op: Op) -> None:
+        self._queue.put(op)
+
+    def flush(self) -> None:
+        """Wait until every write submitted so far is done."""
+        self._queue.join()
+
+    def _batch(self) -> tuple[list[Op], bool]:
+        first = self._queue.get()
+        items = [first]
+        deadline = time.monotonic() + self._window
+        while first is not None and len(items) < MAX_BATCH:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                items.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+            if items[-1] is None:
+                break
+        ops = [op for op in items if op is not None]
+        return ops, len(ops) < len(items)
+
+    def _work(self) -> None:
+        stop = False
+        while not stop:
+            ops, stop = self._batch()
+            try:
+                self._apply(ops)
+            except Exception as err:  # a bug must not silently stop every later write
+                self._on_error(f"could not record {len(ops)} writes: {type(err).__name__}: {err}")
+            finally:
+                for _ in range(len(ops) + (1 if stop else 0)):
+                    self._queue.task_done()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
