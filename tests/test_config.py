@@ -70,6 +70,9 @@ def test_s3_storage_and_endpoint_come_from_the_config(in_tmp: Path, s3_endpoint:
         (json.dumps({"tracking_uri": "mysql://h/db"}), "unsupported scheme 'mysql'.*sqlite://"),
         (json.dumps({"storage_uri": "gs://b/p"}), "unsupported scheme 'gs'.*s3://"),
         (json.dumps({"tracking_uri": "sqlite://"}), "names no database file"),
+        (json.dumps({"heartbeat_timeout_s": "60"}), "'heartbeat_timeout_s' must be a number"),
+        (json.dumps({"heartbeat_timeout_s": 0.5}), "seconds >= 1, not 0.5"),
+        (json.dumps({"heartbeat_timeout_s": True}), "seconds >= 1, not True"),
     ],
 )
 def test_malformed_configs_are_refused_with_the_reason(
