@@ -148,6 +148,7 @@ def test_a_job_submitted_through_the_job_api_lands_in_the_workspace(
     assert {r.properties["ray.job_id"] for r in runs} != {""}
 
 
+@pytest.mark.reliability(case=10)
 def test_job_submission_without_the_token_is_refused(cluster: dict[str, Any]) -> None:
     body = json.dumps({"entrypoint": "echo pwned"}).encode()
     request = urllib.request.Request(
@@ -161,6 +162,7 @@ def test_job_submission_without_the_token_is_refused(cluster: dict[str, Any]) ->
     assert refused.value.code in (401, 403)
 
 
+@pytest.mark.reliability(case=10)
 def test_a_driver_without_the_token_stops_before_scheduling(
     cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
 ) -> None:
@@ -178,6 +180,7 @@ def test_a_driver_without_the_token_stops_before_scheduling(
     assert "notoken" not in Workspace.from_config(project).experiments  # nothing written
 
 
+@pytest.mark.reliability(case=1)
 def test_a_worker_node_killed_mid_sweep_ends_with_every_alpha_once(
     cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
 ) -> None:

@@ -31,6 +31,7 @@ def _log_from_a_process(tracking_uri: str, folder: str, worker: int) -> str:
     return run.id
 
 
+@pytest.mark.reliability(case=6)
 def test_processes_logging_at_once_keep_every_value(tracking_uri: str, tmp_path: Path) -> None:
     """The workspace is new: the processes also race to create its schema."""
     context = multiprocessing.get_context("spawn")

@@ -155,6 +155,7 @@ def test_upload_and_download_files(experiment: Experiment, tmp_path: Path) -> No
         run.download_file("missing.txt", out)
 
 
+@pytest.mark.reliability(case=7)
 @pytest.mark.parametrize("name", ["../evil.txt", "..%2fevil.txt", "/tmp/evil.txt", "C:\\evil"])
 def test_unsafe_file_names_are_refused_before_any_io(
     experiment: Experiment, tmp_path: Path, name: str
@@ -169,6 +170,7 @@ def test_unsafe_file_names_are_refused_before_any_io(
     assert not (tmp_path / "evil.txt").exists()
 
 
+@pytest.mark.reliability(case=5)
 def test_altered_files_are_refused_on_download_and_load(
     experiment: Experiment, tmp_path: Path
 ) -> None:

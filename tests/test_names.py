@@ -34,6 +34,7 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.reliability(case=7)
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_file_names_are_rejected(name: str) -> None:
     with pytest.raises(ValidationError, match="is not accepted"):

@@ -366,6 +366,7 @@ def test_a_file_in_a_folder_downloads_under_its_base_name(
     assert "filename*=UTF-8''n%C3%A4ive%20model.pkl" in disposition
 
 
+@pytest.mark.reliability(case=5)
 def test_a_tampered_file_is_refused_and_none_of_it_is_sent(
     own_client: TestClient, own_sweep: Sweep
 ) -> None:
@@ -462,6 +463,7 @@ TRAVERSALS = [
 ]
 
 
+@pytest.mark.reliability(case=7)
 @pytest.mark.parametrize("name", TRAVERSALS)
 def test_file_names_that_leave_the_run_are_refused_before_any_io(sweep: Sweep, name: str) -> None:
     secret = sweep.storage.parent / "secret.txt"
@@ -478,6 +480,7 @@ def test_file_names_that_leave_the_run_are_refused_before_any_io(sweep: Sweep, n
     assert str(secret.resolve()) not in opened and "/etc/passwd" not in opened
 
 
+@pytest.mark.reliability(case=7)
 def test_a_symlink_out_of_the_storage_folder_is_not_followed(
     own_client: TestClient, own_sweep: Sweep
 ) -> None:
@@ -555,6 +558,7 @@ def _every_route(app: Any, sweep: Sweep) -> list[str]:
     return urls
 
 
+@pytest.mark.reliability(case=9)
 def test_with_a_token_every_route_needs_it(sweep: Sweep) -> None:
     app = create_app(sweep.workspace, token="s3cret-token")
     urls = _every_route(app, sweep)
@@ -585,6 +589,7 @@ def test_a_token_in_the_address_becomes_an_http_only_cookie(sweep: Sweep) -> Non
         assert api_client.get("/api/experiments?token=s3cret-token").status_code == 200
 
 
+@pytest.mark.reliability(case=9)
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.2", "[::2]:80"])
 def test_a_foreign_host_header_is_refused(client: TestClient, host: str) -> None:
     response = client.get("/api/experiments", headers={"Host": host})
@@ -596,6 +601,7 @@ def test_loopback_host_headers_are_served(client: TestClient, host: str) -> None
     assert client.get("/api/experiments", headers={"Host": host}).status_code == 200
 
 
+@pytest.mark.reliability(case=9)
 def test_posts_are_not_served_and_cross_origin_ones_are_refused(client: TestClient) -> None:
     url = "/api/experiments"
     assert client.post(url, json={}).status_code == 405
@@ -634,6 +640,7 @@ def test_every_answer_forbids_framing_and_foreign_scripts(client: TestClient) ->
         assert "script-src 'self'" in headers["content-security-policy"]
 
 
+@pytest.mark.reliability(case=9)
 def test_create_app_refuses_any_host_without_a_token(sweep: Sweep) -> None:
     from tracking.errors import ConfigError
 
@@ -660,6 +667,7 @@ def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
     return err
 
 
+@pytest.mark.reliability(case=9)
 def test_the_command_refuses_a_public_address_without_a_token(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

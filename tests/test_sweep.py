@@ -221,6 +221,7 @@ def test_two_drivers_sweeping_into_one_postgresql_workspace(
     assert all(r.status == "Completed" and r.get_file_names() for r in runs)
 
 
+@pytest.mark.reliability(case=2)
 def test_killed_driver_resumes_without_losing_or_duplicating_runs(
     ray_address: str, tmp_path: Path
 ) -> None:

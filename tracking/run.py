@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import numbers
 import os
+import re
 import tempfile
 import traceback
 from collections.abc import Iterable, Mapping
@@ -13,12 +14,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from tracking.errors import ConflictError, NotFoundError, RunFinishedError, ValidationError
+from tracking.errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    RunFinishedError,
+    ValidationError,
+)
 from tracking.names import check_file_name, check_key
 from tracking.records import FileRecord, RunRecord, RunStatus, utcnow
 
 if TYPE_CHECKING:
     from tracking.experiment import Experiment
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _number(name: str, value: object) -> float:
@@ -186,6 +196,7 @@ class Run:
     def _finish(self, status: RunStatus, *, error: str | None = None) -> None:
         end_time = utcnow()
         self._records.set_status(self.id, status, error=error, end_time=end_time)
+        self._experiment.workspace.heartbeat.discard([self.id])
         self._record = replace(self._record, status=status, end_time=end_time, error=error)
 
     def __enter__(self) -> Run:
@@ -348,9 +359,21 @@ class Run:
 
         Unpickling runs code from the file: load only models from runs you trust. The hash
         check guarantees the bytes are those recorded when the file was stored.
+
+        Raises:
+            IntegrityError: the record holds no valid SHA-256, or the stored bytes do not
+                match it; nothing is unpickled.
         """
         import joblib
 
+        check_file_name(name)
+        record = self._records.get_file(self.id, name)
+        if not _SHA256.fullmatch(record.sha256 or ""):
+            # The check below would refuse it too, but by a hash mismatch: say what is wrong.
+            raise IntegrityError(
+                f"file {name!r} of run {self.id} has no valid SHA-256 recorded "
+                f"({record.sha256!r}), so its bytes cannot be verified; it was not loaded"
+            )
         with tempfile.TemporaryDirectory() as folder:
             path = self.download_file(name, Path(folder) / "model")
             return joblib.load(path)

@@ -44,10 +44,12 @@ class LocalArtifactStore(ArtifactStore):
         self._path_of(uri)
 
     def put(self, key: str, source: BinaryIO | Path) -> StoredObject:
-        target = self.root / key
+        # Checked before any folder is made: a symlinked folder on the way must not get
+        # folders created outside the root; and again after, against a link made meanwhile.
+        self._contained(self.root / key, repr(key))
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target = self._contained(target, repr(key))
+            (self.root / key).parent.mkdir(parents=True, exist_ok=True)
+            target = self._contained(self.root / key, repr(key))
             with _temporary_beside(target) as (tmp, handle):
                 if isinstance(source, Path):
                     with source.open("rb") as stream:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -52,17 +53,24 @@ def create_app(
         workspace: whose experiments and runs are shown.
         token: if given, every request must carry it (see `tracking.portal.security`).
         allowed_hosts: the host names the portal answers as (`Host` header, port aside);
-            '*' allows any, which is refused without a token.
+            '*' allows any; '*' or an IP address other than loopback is refused without a
+            token.
         refresh_seconds: how often the experiment page polls for new runs and values.
 
     Raises:
-        ConfigError: an empty token, '*' hosts without a token, or a refresh period <= 0.
+        ConfigError: an empty token, '*' or a non-loopback address without a token, or a
+            refresh period <= 0.
     """
     hosts = list(allowed_hosts)
     if token is not None and (not token.strip() or token != token.strip()):
         raise ConfigError("the portal token must be non-empty text without surrounding spaces")
-    if "*" in hosts and token is None:
-        raise ConfigError("allowing any Host header needs a token: pass token=...")
+    if token is None:
+        exposed = [h for h in hosts if h == "*" or not _loopback_or_name(h)]
+        if exposed:
+            raise ConfigError(
+                f"serving the portal as {', '.join(map(repr, exposed))} (any host, or an address "
+                "other than loopback) needs a token: pass token=..."
+            )
     if not refresh_seconds > 0:
         raise ConfigError(f"refresh_seconds {refresh_seconds!r} is not accepted: use a number > 0")
     app = Starlette(
@@ -79,6 +87,14 @@ def create_app(
     app.state.refresh_seconds = refresh_seconds
     app.state.chart_cache = ChartCache()
     return app
+
+
+def _loopback_or_name(host: str) -> bool:
+    """False for an IP address other than loopback (0.0.0.0 and :: included)."""
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return True  # a host name: only its owner's resolver knows where it points
 
 
 def _answer(request: Request, status: int, message: str) -> Response:

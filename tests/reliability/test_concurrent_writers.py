@@ -1,0 +1,156 @@
+"""Case 6: many processes writing into one workspace, or opening a new one, at the same moment.
+
+Real processes (spawned, each with its own engine and connections) on real SQLite and
+PostgreSQL; a barrier lines them up so that they start together.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracking import Experiment, Run, Workspace
+
+WRITERS, WRITES = 16, 200
+OPENERS = 8
+TIMEOUT_S = 300
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{tmp_path / 'records.db'}"
+
+
+def _span(numbers: list[int]) -> str:
+    contiguous = numbers == list(range(1, len(numbers) + 1))
+    return f"1..{len(numbers)}" if contiguous and numbers else str(numbers)
+
+
+def _backend(uri: str) -> str:
+    return uri.split(":", 1)[0]
+
+
+def _write(uri: str, folder: str, run_id: str, worker: int, start: Any, out: Any) -> None:
+    """Log WRITES values, one write each, into the shared run; report any error's text."""
+    try:
+        ws = Workspace("w", tracking_uri=uri, storage_uri=folder)
+        run = Run(Experiment(ws, "load"), run_id)
+        start.wait(timeout=120)
+        for i in range(WRITES):
+            run.log("value", worker * 1000 + i)
+        ws.close()
+        out.put((worker, None))
+    except BaseException:  # everything reaches the test, "database is locked" above all
+        out.put((worker, traceback.format_exc()))
+
+
+def _spawn(target: Any, args: list[tuple[Any, ...]]) -> list[tuple[int, str | None]]:
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Barrier(len(args)), context.Queue()
+    processes = [context.Process(target=target, args=(*a, start, out)) for a in args]
+    for process in processes:
+        process.start()
+    try:
+        results = [out.get(timeout=TIMEOUT_S) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    return sorted(results, key=lambda r: r[0])
+
+
+@pytest.mark.reliability(
+    case=6,
+    fault=f"{WRITERS} processes x {WRITES} metric writes (one transaction each) into one run "
+    "of one workspace, started together (SQLite, PostgreSQL)",
+    expected=f"exactly {WRITERS * WRITES:,} values stored, the run's summary agrees; no "
+    "'database is locked' or other error reaches a caller",
+)
+def test_sixteen_processes_writing_at_once_keep_every_value(
+    tracking_uri: str, tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    folder = str(tmp_path / "files")
+    ws = Workspace("w", tracking_uri=tracking_uri, storage_uri=folder)
+    run = Experiment(ws, "load").start_logging()
+    results = _spawn(_write, [(tracking_uri, folder, run.id, w) for w in range(WRITERS)])
+    errors = [error for _, error in results if error is not None]
+    values = run.get_metrics()["value"]
+    summary = ws.records.get_metric_summaries(run.id)["value"]
+    expected = sorted(w * 1000 + i for w in range(WRITERS) for i in range(WRITES))
+    locked = sum("database is locked" in e for e in errors)
+    record_property(
+        "observed",
+        f"{_backend(tracking_uri)}: {len(values):,} values stored, summary count "
+        f"{summary.count:,}; {len(errors)} processes saw an error ({locked} 'database is "
+        "locked')",
+    )
+    assert errors == [], errors[0]
+    assert sorted(values) == expected
+    for worker in range(WRITERS):  # each process's values in the order it logged them
+        mine = [v for v in values if v // 1000 == worker]
+        assert mine == [worker * 1000 + i for i in range(WRITES)]
+    assert (summary.count, summary.min, summary.max) == (len(expected), 0, expected[-1])
+    ws.close()
+
+
+def _open(uri: str, folder: str, worker: int, start: Any, out: Any) -> None:
+    """Open the (new) workspace at the barrier, then record one run in it."""
+    try:
+        start.wait(timeout=120)
+        ws = Workspace("w", tracking_uri=uri, storage_uri=folder)
+        run = Experiment(ws, "first").start_logging(properties={"worker": str(worker)})
+        run.log("opened", 1.0)
+        run.complete()
+        ws.close()
+        out.put((worker, None))
+    except BaseException:
+        out.put((worker, traceback.format_exc()))
+
+
+def _schema_rows(uri: str) -> list[tuple[str, str]]:
+    if uri.startswith("sqlite:///"):
+        with sqlite3.connect(uri.removeprefix("sqlite:///")) as db:
+            return list(db.execute("SELECT key, value FROM meta"))
+    import psycopg
+
+    with psycopg.connect(uri) as db:
+        return [tuple(row) for row in db.execute("SELECT key, value FROM meta")]  # type: ignore[misc]
+
+
+@pytest.mark.reliability(
+    case=6,
+    fault=f"{OPENERS} processes opening the same NEW workspace at the same moment "
+    "(SQLite, PostgreSQL), each then recording a run",
+    expected="every process succeeds; the schema is created once (one schema_version row, "
+    f"one experiment), run numbers 1..{OPENERS} without a gap or duplicate",
+)
+def test_processes_opening_a_new_workspace_at_once_all_succeed(
+    tracking_uri: str, tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    folder = str(tmp_path / "files")
+    results = _spawn(_open, [(tracking_uri, folder, w) for w in range(OPENERS)])
+    errors = [error for _, error in results if error is not None]
+    meta = _schema_rows(tracking_uri)
+    ws = Workspace("w", tracking_uri=tracking_uri, storage_uri=folder)
+    runs = list(Experiment(ws, "first").get_runs())
+    record_property(
+        "observed",
+        f"{_backend(tracking_uri)}: {OPENERS - len(errors)} of {OPENERS} processes succeeded; "
+        f"meta rows {meta}; {len(ws.experiments)} experiment, {len(runs)} runs numbered "
+        f"{_span(sorted(r.number for r in runs))}",
+    )
+    assert errors == [], errors[0]
+    assert [key for key, _ in meta] == ["schema_version"]
+    assert list(ws.experiments) == ["first"]
+    assert sorted(r.number for r in runs) == list(range(1, OPENERS + 1))
+    assert sorted(r.properties["worker"] for r in runs) == sorted(map(str, range(OPENERS)))
+    ws.close()

@@ -1,0 +1,103 @@
+"""Case 1: a trial's worker process SIGKILLed mid-trial; Tune retries it (--max-failures 2)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sweep import run_sweep
+from tests.helpers.faults import PIDS_FOLDER, markers
+from tracking import Experiment, Workspace
+
+pytestmark = pytest.mark.ray
+
+ALPHAS = [0.1, 0.2, 0.3, 0.4]
+
+
+class Killer(threading.Thread):
+    """Kills, once, the first worker process that announces a trial, while it fits."""
+
+    def __init__(self, folder: Path, timeout: float = 240.0) -> None:
+        super().__init__(name="killer", daemon=True)
+        self.folder = folder
+        self.timeout = timeout
+        self.killed: tuple[float, int] | None = None  # (alpha, pid)
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            announced = sorted(self.folder.glob("alpha-*")) if self.folder.exists() else []
+            if announced:
+                name, _, pid = announced[0].name.rpartition(".")
+                os.kill(int(pid), signal.SIGKILL)
+                self.killed = (float(name.removeprefix("alpha-")), int(pid))
+                return
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child of the raylet can linger as a zombie until reaped: that is dead too.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.reliability(
+    case=1,
+    fault="a trial's Ray worker process SIGKILLed mid-fit, sweep run with --max-failures 2",
+    expected="the trial is retried, the sweep completes, each alpha has exactly one Completed run",
+)
+def test_a_worker_killed_mid_trial_is_retried_into_one_completed_run(
+    ray_address: str, tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    folder = markers(PIDS_FOLDER)
+    shutil.rmtree(folder, ignore_errors=True)
+    ws = Workspace(
+        "t", tracking_uri=f"sqlite:///{tmp_path / 'records.db'}", storage_uri=str(tmp_path / "s")
+    )
+    killer = Killer(folder)
+    killer.start()
+    result = run_sweep(
+        workspace=ws,
+        progress=False,
+        alphas=ALPHAS,
+        experiment="worker-killed",
+        estimator="tests.helpers.faults.PidRidge",
+        max_failures=2,
+        max_concurrent=2,
+    )
+    killer.join(timeout=5)
+    assert killer.killed is not None, "no trial announced its worker: nothing was killed"
+    alpha, pid = killer.killed
+    assert not _alive(pid), f"worker {pid} survived SIGKILL"
+
+    runs = list(Experiment(ws, "worker-killed").get_runs())
+    by_alpha: dict[float, list[str]] = {}
+    for run in runs:
+        by_alpha.setdefault(run.get_params()["alpha"], []).append(run.status)
+    retries = {r.get_params()["alpha"]: r.get_tags().get("ray.retries", "0") for r in runs}
+    attempts = sorted(p.name for p in folder.glob(f"alpha-{alpha}.*"))
+    record_property(
+        "observed",
+        f"killed pid {pid} fitting alpha {alpha}; exit ok={result.ok}, "
+        f"{result.trained} trained, {result.failed} failed; {len(runs)} runs for "
+        f"{len(by_alpha)} alphas, {sum(s == ['Completed'] for s in by_alpha.values())} with "
+        f"exactly one Completed run; alpha {alpha} fitted {len(attempts)}x, "
+        f"tagged ray.retries={retries.get(alpha)}",
+    )
+    assert result.ok and (result.trained, result.failed) == (len(ALPHAS), 0)
+    assert by_alpha == {a: ["Completed"] for a in ALPHAS}, by_alpha
+    # Fitted again, by another worker process: Tune retried the trial.
+    assert len(attempts) >= 2, f"alpha {alpha} was not fitted again after the kill: {attempts}"
+    assert any(not a.endswith(f".{pid}") for a in attempts), attempts
