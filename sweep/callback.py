@@ -56,7 +56,7 @@ Properties = Mapping[str, Any] | Callable[["Trial", int], Mapping[str, Any]]
 
 def checkpoint_uri(path: str, filesystem: Any) -> str:
     """The URI of a checkpoint path on its pyarrow filesystem (local or S3)."""
-    if type(filesystem).__name__ == "S3FileSystem":
+    if "S3FileSystem" in {cls.__name__ for cls in type(filesystem).__mro__}:
         return f"s3://{path.lstrip('/')}"
     return Path(path).absolute().as_uri()
 

@@ -150,28 +150,6 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
-def tune_storage(workspace: Workspace) -> tuple[str, Any]:
-    """Ray Tune's storage path and filesystem: the workspace's storage root + '/sweeps'."""
-    from tracking.artifacts.local import LocalArtifactStore
-    from tracking.artifacts.s3 import S3ArtifactStore
-
-    store = workspace.artifacts
-    if isinstance(store, LocalArtifactStore):
-        return str(store.root / "sweeps"), None
-    if isinstance(store, S3ArtifactStore):
-        from pyarrow import fs
-
-        endpoint = urlparse(store.endpoint)
-        filesystem = fs.S3FileSystem(
-            endpoint_override=endpoint.netloc or None,
-            scheme=endpoint.scheme or "https",
-            region=store.client.meta.region_name or "us-east-1",
-            retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=8),
-        )
-        return "/".join(p for p in (store.bucket, store.prefix, "sweeps") if p), filesystem
-    raise SweepInputError(f"Ray Tune cannot write to {store!r}")
-
-
 def trial_cells(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The grid cells a sweep trial trains: each becomes a run with these params."""
     return list(config["cells"])
@@ -229,6 +207,8 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     connect_ray(spec.address)  # already connected by prepare(), unless called alone
+    from sweep.storage import tune_storage
+
     storage_path, filesystem = tune_storage(prepared.workspace)
     trainable = tune.with_resources(
         tune.with_parameters(

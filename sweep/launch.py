@@ -91,6 +91,8 @@ def load_sweep_file(path: str) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
     except OSError as err:
         raise SweepInputError(f"sweep file {path!r} cannot be read: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise SweepInputError(f"sweep file {path!r} is not UTF-8 text") from None
     try:
         if file.suffix.lower() == ".toml":
             try:

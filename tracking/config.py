@@ -14,6 +14,7 @@ from tracking.heartbeat import DEFAULT_TIMEOUT_S
 
 CONFIG_NAMES = ("config.json", ".azureml/config.json")
 DEFAULT_FOLDER = "workspace"
+MAX_CONFIG_BYTES = 1 << 20
 FIELDS = (
     "name",
     "tracking_uri",
@@ -93,9 +94,16 @@ def load_config(file: Path) -> WorkspaceConfig:
         ConfigError: the file is not a JSON object of the accepted fields and types.
     """
     try:
+        size = file.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"workspace config {file} is {size:,} bytes: a config is at most 1 MiB"
+            )
         data: Any = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ConfigError(f"workspace config {file} is not readable JSON: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"workspace config {file} is nested too deeply to be a config") from None
     if not isinstance(data, dict):
         raise ConfigError(
             f"workspace config {file} must hold a JSON object, not {type(data).__name__}"
@@ -103,7 +111,8 @@ def load_config(file: Path) -> WorkspaceConfig:
     unknown = sorted(set(data) - set(FIELDS) - set(AZURE_FIELDS))
     if unknown:
         raise ConfigError(
-            f"workspace config {file} has unknown field(s) {', '.join(map(repr, unknown))}; "
+            f"workspace config {file} has unknown field(s) "
+            f"{', '.join(repr(_shown(name)) for name in unknown)}; "
             f"accepted: {', '.join(FIELDS)}"
         )
     timeout = data.pop("heartbeat_timeout_s", None)
@@ -112,8 +121,12 @@ def load_config(file: Path) -> WorkspaceConfig:
     for key, value in data.items():
         if value is not None and not isinstance(value, str):
             raise ConfigError(
-                f"workspace config {file}: field {key!r} must be a string, not {value!r}"
+                f"workspace config {file}: field {key!r} must be a string, "
+                f"not {_shown(repr(value))}"
             )
+    for key in ("tracking_uri", "storage_uri"):
+        if data.get(key):
+            _check_inside(file, key, data[key])
     default = default_config(file.parent)
     return WorkspaceConfig(
         name=data.get("name") or data.get("workspace_name") or default.name,
@@ -125,6 +138,23 @@ def load_config(file: Path) -> WorkspaceConfig:
         source=file.absolute(),
         heartbeat_timeout_s=DEFAULT_TIMEOUT_S if timeout is None else float(timeout),
     )
+
+
+def _shown(text: str, width: int = 60) -> str:
+    """`text`, cut short for an error line."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _check_inside(file: Path, key: str, uri: str) -> None:
+    """A relative path in a config stays in the config's folder: no '..' out of it."""
+    path = uri.removeprefix("sqlite:///").removeprefix("file://")
+    if "://" in path or Path(path).is_absolute():
+        return
+    if ".." in Path(path).parts:
+        raise ConfigError(
+            f"workspace config {file}: field {key!r} is {_shown(uri)!r}, a relative path that "
+            "leaves the config's folder: give an absolute path instead"
+        )
 
 
 def check_timeout(value: object, what: str) -> None:
