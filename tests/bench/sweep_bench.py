@@ -4,11 +4,14 @@
 
 For each number of alphas, in one process and one Ray instance (started once, not timed):
 - plain loop: fit, score, joblib.dump per alpha, sequentially (the floor);
+- tracking loop: the tutorial's loop logging each alpha as a run through `tracking`;
 - bare Tune: the sweep's trainable and checkpoints in a Tuner with no callbacks;
-- sweep: `run_sweep`, all of it (checks, Tune, the tracking callback, the result table).
+- sweep: `run_sweep`, all of it (checks, Tune, the tracking callback, the result table);
+- packed sweep: the same with `pack="auto"` (skipped while `SweepSpec` has no `pack`).
 Both Tune runs use the same Tune settings: reused trial actors, and Tune's own per-trial
-result files off, as the sweep has them. Figures are medians over --repeat runs.
-Target: sweep / bare Tune <= 1.05 at 1,000 alphas.
+result files off, as the sweep has them. The workspace's database is created before the
+clock starts. Figures are medians over --repeat runs. `tests/bench/run.py` runs these side
+by side with the MLflow peers. Target: sweep / bare Tune <= 1.05 at 1,000 alphas.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -29,60 +32,161 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
 os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 
 import joblib
-import ray
-from ray import tune
 
 from sweep import SweepSpec, run_sweep
 from sweep.data import load_dataset
+from sweep.errors import SweepInputError
 from sweep.spec import model_file_name
-from sweep.trainable import fit_cell, train_cell
-from tracking import Workspace
+from sweep.trainable import fit_cell
+from tests.bench.common import EXPERIMENT, alphas, median, progress, seconds
+from tracking import Experiment, Workspace
+
+ESTIMATOR = "sklearn.linear_model.Ridge"
+SEED = 66
+
+# A contender gets the number of alphas and an empty folder, does its untimed set-up (a
+# database to log to) and returns the call to time.
+Contender = Callable[[int, Path], Callable[[], None]]
 
 
-def alphas(n: int) -> list[float]:
-    return [round(0.001 * (i + 1), 6) for i in range(n)]
+class Unavailable(Exception):
+    """This contender cannot run here (say, an option the code does not have yet)."""
 
 
-def plain_loop(n: int, folder: Path) -> None:
-    data = load_dataset(SweepSpec().data, seed=66)
-    for alpha in alphas(n):
-        model, _ = fit_cell({"alpha": alpha}, data, "sklearn.linear_model.Ridge", 66)
-        joblib.dump(model, folder / model_file_name({"alpha": alpha}))
+def diabetes() -> Any:
+    return load_dataset(SweepSpec().data, seed=SEED)
 
 
-def bare_tune(n: int, folder: Path) -> None:
-    data = load_dataset(SweepSpec().data, seed=66)
-    trainable = tune.with_resources(
-        tune.with_parameters(
-            train_cell, data=data, estimator="sklearn.linear_model.Ridge", seed=66
-        ),
-        {"cpu": 1},
-    )
-    tune.Tuner(
-        trainable,
-        param_space={"cell": tune.grid_search([{"alpha": a} for a in alphas(n)])},
-        tune_config=tune.TuneConfig(reuse_actors=True),
-        run_config=tune.RunConfig(storage_path=str(folder / "tune"), verbose=0),
-    ).fit()
-
-
-def sweep(n: int, folder: Path) -> None:
+def workspace(folder: Path) -> Workspace:
+    """A workspace in `folder` with its database created (outside the timed part)."""
     ws = Workspace(
         "bench", tracking_uri=f"sqlite:///{folder}/records.db", storage_uri=str(folder / "s")
     )
-    result = run_sweep(workspace=ws, alphas=alphas(n), experiment=f"bench-{n}", progress=False)
-    if not result.ok or result.trained != n:
-        raise RuntimeError(f"the sweep of {n} alphas did not complete: {result}")
+    ws.records.get_or_create_experiment(EXPERIMENT)
+    return ws
 
 
-def timed(call: Callable[[int, Path], None], n: int, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory() as folder:
-            started = time.perf_counter()
-            call(n, Path(folder))
-            times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def plain_loop(n: int, folder: Path) -> Callable[[], None]:
+    def call() -> None:
+        data = diabetes()
+        for alpha in alphas(n):
+            model, _ = fit_cell({"alpha": alpha}, data, ESTIMATOR, SEED)
+            joblib.dump(model, folder / model_file_name({"alpha": alpha}))
+
+    return call
+
+
+def tracking_loop(n: int, folder: Path) -> Callable[[], None]:
+    """The tutorial's loop: a run per alpha, its values logged, its model uploaded."""
+    experiment = Experiment(workspace=workspace(folder), name=EXPERIMENT)
+    outputs = folder / "outputs"
+    outputs.mkdir()
+
+    def call() -> None:
+        data = diabetes()
+        for alpha in alphas(n):
+            run = experiment.start_logging()
+            run.log("alpha_value", alpha)
+            model, metrics = fit_cell({"alpha": alpha}, data, ESTIMATOR, SEED)
+            for name in ("rmse", "mae", "r2"):
+                run.log(name, metrics[name])
+            model_name = model_file_name({"alpha": alpha})
+            joblib.dump(value=model, filename=outputs / model_name)
+            run.upload_file(name=model_name, path_or_stream=str(outputs / model_name))
+            run.complete()
+
+    return call
+
+
+def sweep_trainable() -> tuple[Callable[..., None], str, Callable[[dict], Any]]:
+    """The sweep's trainable, its config key, and one trial's value of it for a cell.
+
+    `train_cells` takes a list of cells (one here: no packing); older code had `train_cell`.
+    """
+    from sweep import trainable
+
+    if hasattr(trainable, "train_cells"):
+        return trainable.train_cells, "cells", lambda cell: [cell]
+    return trainable.train_cell, "cell", lambda cell: cell
+
+
+def tuner(n: int, folder: Path, callbacks: list[Any] | None = None) -> Any:
+    """Ray Tune with the sweep's trainable, checkpoints and settings, and no tracking."""
+    from ray import tune
+
+    train, key, value = sweep_trainable()
+    trainable = tune.with_resources(
+        tune.with_parameters(train, data=diabetes(), estimator=ESTIMATOR, seed=SEED),
+        {"cpu": 1},
+    )
+    return tune.Tuner(
+        trainable,
+        param_space={key: tune.grid_search([value({"alpha": a}) for a in alphas(n)])},
+        tune_config=tune.TuneConfig(reuse_actors=True),
+        run_config=tune.RunConfig(
+            storage_path=str(folder / "tune"), callbacks=callbacks or [], verbose=0
+        ),
+    )
+
+
+def bare_tune(n: int, folder: Path) -> Callable[[], None]:
+    def call() -> None:
+        results = tuner(n, folder).fit()
+        if results.num_errors or len(results) != n:
+            raise RuntimeError(f"bare Tune of {n} alphas: {results.num_errors} failed")
+
+    return call
+
+
+def sweep(n: int, folder: Path, **options: Any) -> Callable[[], None]:
+    ws = workspace(folder)
+
+    def call() -> None:
+        result = run_sweep(
+            workspace=ws, alphas=alphas(n), experiment=f"sweep-{n}", progress=False, **options
+        )
+        if not result.ok or len(result.runs) != n:
+            raise RuntimeError(f"the sweep of {n} alphas did not complete: {result}")
+
+    return call
+
+
+def packed_sweep(n: int, folder: Path) -> Callable[[], None]:
+    """`sweep` with `pack="auto"`; Unavailable while `SweepSpec` has no `pack` option."""
+    try:
+        SweepSpec.create(alphas=alphas(n), pack="auto")
+    except SweepInputError as err:
+        if "unknown sweep option" in str(err):
+            raise Unavailable(f"SweepSpec has no pack option yet ({err})") from None
+        raise
+    return sweep(n, folder, pack="auto")
+
+
+CONTENDERS: dict[str, Contender] = {
+    "plain_loop_s": plain_loop,
+    "tracking_loop_s": tracking_loop,
+    "bare_tune_s": bare_tune,
+    "sweep_s": sweep,
+    "sweep_packed_s": packed_sweep,
+}
+
+
+def start_ray() -> float:
+    """Start the one local Ray instance the Tune contenders share; return its seconds."""
+    import ray
+
+    return seconds(
+        lambda: ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    )
+
+
+def timed(contender: Contender, n: int, base: Path | None = None) -> float:
+    """Seconds of one call of the contender, in a fresh folder (set-up not counted)."""
+    with tempfile.TemporaryDirectory(dir=base) as folder:
+        call = contender(n, Path(folder))
+        started = time.perf_counter()
+        call()
+        return time.perf_counter() - started
 
 
 def main() -> None:
@@ -90,29 +194,27 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    started = time.perf_counter()
-    ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
-    print(f"Ray start-up (not counted): {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    contenders = {"plain loop": plain_loop, "bare Tune": bare_tune, "sweep": sweep}
+    progress(f"Ray start-up (not counted): {start_ray():.1f} s")
     rows = []
     for n in args.sizes:
-        row = {"n": n}
-        for name, call in contenders.items():
-            row[name] = timed(call, n, args.repeat)
-            print(f"  {n:>5} alphas, {name:<10}: {row[name]:7.2f} s", file=sys.stderr, flush=True)
+        row: dict[str, Any] = {"n": n}
+        for name, contender in CONTENDERS.items():
+            try:
+                row[name] = median([timed(contender, n) for _ in range(args.repeat)])
+            except Unavailable as err:
+                progress(f"  {name} skipped: {err}")
+                row[name] = None
+                continue
+            progress(f"  {n:>5} alphas, {name:<16}: {row[name]:7.2f} s")
         rows.append(row)
     print(f"\nCPUs: {os.cpu_count()}; medians of {args.repeat} run(s)\n")
-    print(
-        "| alphas | plain loop s | bare Tune s | sweep s | sweep / bare Tune | "
-        "per trial: loop ms | bare Tune ms | sweep ms |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    names = list(CONTENDERS)
+    print("| alphas | " + " | ".join(names) + " | sweep / bare Tune |")
+    print("|---:|" + "---:|" * (len(names) + 1))
     for r in rows:
-        n = r["n"]
+        cells = [f"{r[k]:.2f}" if r[k] is not None else "-" for k in names]
         print(
-            f"| {n:,} | {r['plain loop']:.2f} | {r['bare Tune']:.2f} | {r['sweep']:.2f} | "
-            f"{r['sweep'] / r['bare Tune']:.3f} | {1000 * r['plain loop'] / n:.1f} | "
-            f"{1000 * r['bare Tune'] / n:.1f} | {1000 * r['sweep'] / n:.1f} |"
+            f"| {r['n']:,} | " + " | ".join(cells) + f" | {r['sweep_s'] / r['bare_tune_s']:.3f} |"
         )
 
 

@@ -1,0 +1,310 @@
+"""The benchmark's results for people: the targets of issue 6, a markdown page and a plot."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# How each contender's line is drawn: the floor dotted, the peers dashed, ours solid.
+LINE_STYLES = {
+    "plain_loop_s": ":",
+    "mlflow_loop_s": "--",
+    "bare_tune_s": "--",
+    "tune_mlflow_s": "--",
+}
+
+# Sweep contenders: result key -> label, in the order they are shown.
+SWEEP_LABELS = {
+    "plain_loop_s": "plain loop",
+    "tracking_loop_s": "loop + tracking",
+    "mlflow_loop_s": "loop + MLflow",
+    "bare_tune_s": "bare Ray Tune",
+    "tune_mlflow_s": "Tune + MLflowLoggerCallback",
+    "sweep_s": "raysweep sweep",
+    "sweep_packed_s": "raysweep sweep, pack=auto",
+}
+
+
+def peer_ms(row: dict[str, Any], key: str) -> tuple[float | None, bool]:
+    """MLflow's figure, and whether it is a lower bound (a search stopped at the cap)."""
+    if row.get(f"{key}_over") is not None:
+        return row[f"{key}_over"], True
+    return row.get(key), False
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def _row(rows: list[dict[str, Any]], key: str, value: int) -> dict[str, Any]:
+    """The row whose `key` is `value`, else the largest one below it (a --quick run)."""
+    fits = [r for r in rows if r[key] <= value] or rows
+    return max(fits, key=lambda r: r[key])
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue 6 with what this run measured: at 1,000 alphas and 100,000 runs,
+    or at the largest size run when smaller (`at` says which)."""
+    sweep = _row(result["sweep"], "n", 1000)
+    store = _row(result["store"], "runs", 100_000)
+    n, runs = sweep["n"], store["runs"]
+    checks: list[tuple[str, str, int, float | None, Callable[[float], bool], str]] = [
+        (
+            "sweep_s / bare_tune_s <= 1.05",
+            "alphas",
+            n,
+            _ratio(sweep["sweep_s"], sweep["bare_tune_s"]),
+            lambda v: v <= 1.05,
+            "{:.3f}",
+        ),
+        (
+            "sweep_s < tune_mlflow_s (ratio < 1)",
+            "alphas",
+            n,
+            _ratio(sweep["sweep_s"], sweep["tune_mlflow_s"]),
+            lambda v: v < 1,
+            "{:.3f}",
+        ),
+        (
+            "sweep_packed_s / plain_loop_s <= 2",
+            "alphas",
+            n,
+            _ratio(sweep["sweep_packed_s"], sweep["plain_loop_s"]),
+            lambda v: v <= 2,
+            "{:.2f}",
+        ),
+        ("best run < 10 ms", "runs", runs, store["best_run_ms"], lambda v: v < 10, "{:.2f} ms"),
+        (
+            "best run >= 100x faster than MLflow's search",
+            "runs",
+            runs,
+            _ratio(peer_ms(store, "mlflow_best_run_ms")[0], store["best_run_ms"]),
+            lambda v: v >= 100,
+            (">" if peer_ms(store, "mlflow_best_run_ms")[1] else "") + "{:,.0f}x",
+        ),
+        (
+            "first page of 50 by rmse < 10 ms",
+            "runs",
+            runs,
+            store["first_page_ms"],
+            lambda v: v < 10,
+            "{:.2f} ms",
+        ),
+        (
+            "writes >= 10x MLflow's runs/s",
+            "runs",
+            runs,
+            _ratio(store["write_runs_per_s"], store["mlflow_write_runs_per_s"]),
+            lambda v: v >= 10,
+            "{:.1f}x",
+        ),
+    ]
+    out = [
+        {
+            "target": text,
+            "at": f"{size:,} {unit}",
+            "measured": value,
+            "shown": "n/a" if value is None else shape.format(value),
+            "met": None if value is None else bool(test(value)),
+        }
+        for text, unit, size, value, test, shape in checks
+    ]
+    imported = result["import_tracking_s"]
+    out.append(
+        {
+            "target": "import tracking well under 0.5 s",
+            "at": "a fresh interpreter",
+            "measured": imported,
+            "shown": f"{imported:.3f} s",
+            "met": imported < 0.5,
+        }
+    )
+    return out
+
+
+# --- markdown -------------------------------------------------------------------------------
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    return (
+        f"{machine['cpu']}, {machine['cores']} cores, {machine['ram_gib']:.0f} GiB RAM, "
+        f"{machine['os']}; Python {machine['python']}, Ray {machine['ray']}, "
+        f"MLflow {machine['mlflow']}, scikit-learn {machine['sklearn']}; {machine['date']}"
+    )
+
+
+def _fmt(value: float | None, shape: str) -> str:
+    return (
+        "-"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else shape.format(value)
+    )
+
+
+def sweep_tables(rows: list[dict[str, Any]]) -> list[str]:
+    keys = list(SWEEP_LABELS)
+    head = "| alphas | " + " | ".join(SWEEP_LABELS.values()) + " |"
+    rule = "|---:|" + "---:|" * len(keys)
+    lines = ["### Seconds (whole run of n trials)", "", head, rule]
+    lines += [
+        f"| {r['n']:,} | " + " | ".join(_fmt(r[k], "{:.2f}") for k in keys) + " |" for r in rows
+    ]
+    lines += ["", "### Per trial (ms: seconds / n)", "", head, rule]
+    lines += [
+        f"| {r['n']:,} | "
+        + " | ".join(_fmt(None if r[k] is None else 1000 * r[k] / r["n"], "{:.1f}") for k in keys)
+        + " |"
+        for r in rows
+    ]
+    lines += ["", "| alphas | sweep / bare Tune | sweep / Tune + MLflow | packed / plain loop |"]
+    lines += ["|---:|---:|---:|---:|"]
+    for r in rows:
+        ratios = (
+            _ratio(r["sweep_s"], r["bare_tune_s"]),
+            _ratio(r["sweep_s"], r["tune_mlflow_s"]),
+            _ratio(r["sweep_packed_s"], r["plain_loop_s"]),
+        )
+        lines.append(f"| {r['n']:,} | " + " | ".join(_fmt(v, "{:.3f}") for v in ratios) + " |")
+    return lines
+
+
+STORE_ROWS = (
+    # label, ours, MLflow's, format, which way is better ("rate": higher, "time": lower)
+    (
+        "writes, one run at a time (runs/s)",
+        "write_runs_per_s",
+        "mlflow_write_runs_per_s",
+        "{:,.0f}",
+        "rate",
+    ),
+    ("best run by rmse (ms)", "best_run_ms", "mlflow_best_run_ms", "{:,.2f}", "time"),
+    ("first page of 50 by rmse (ms)", "first_page_ms", "mlflow_first_page_ms", "{:,.2f}", "time"),
+    ("page of 50 at 50% by rmse (ms)", "deep_page_ms", None, "{:.2f}", "time"),
+    ("chart data rmse vs alpha (ms)", "chart_data_ms", None, "{:.1f}", "time"),
+    ("to_dataframe (s)", "to_dataframe_s", None, "{:.2f}", "time"),
+    ("bulk writes, record_runs (runs/s)", "write_bulk_runs_per_s", None, "{:,.0f}", "rate"),
+)
+
+
+def store_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| runs | what | raysweep | MLflow (SQLite) | raysweep's lead |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        for label, ours, theirs, shape, better in STORE_ROWS:
+            peer, over = peer_ms(r, theirs) if theirs else (None, False)
+            lead = _ratio(r[ours], peer) if better == "rate" else _ratio(peer, r[ours])
+            bound = "> " if over else ""
+            lines.append(
+                f"| {r['runs']:,} | {label} | {_fmt(r[ours], shape)} | "
+                f"{bound}{_fmt(peer, shape)} | {bound}{_fmt(lead, '{:,.1f}x')} |"
+            )
+    return lines
+
+
+def portal_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| runs | first runs page (ms) | first page by rmse (ms) | chart data, first request (ms) "
+        "| chart data, kept (ms) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['runs']:,} | {r['first_page_ms']:.1f} | {r['first_page_by_rmse_ms']:.1f} | "
+            f"{r['chart_data_ms']:.1f} | {r['chart_data_kept_ms']:.1f} |"
+        )
+    return lines
+
+
+def targets_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["| target | at | measured | met |", "|---|---:|---:|:---:|"]
+    for t in rows:
+        met = "n/a" if t["met"] is None else ("met" if t["met"] else "**missed**")
+        lines.append(f"| {t['target']} | {t['at']} | {t['shown']} | {met} |")
+    return lines
+
+
+def markdown(result: dict[str, Any], plot_name: str) -> str:
+    lines = [
+        "# raysweep side by side with its peers",
+        "",
+        f"Machine: {machine_line(result['machine'])}",
+        "",
+        f"Command: `{result['command']}`",
+        "",
+        f"Ray start-up: {result['ray_startup_s']:.1f} s (once, shared by the Ray contenders, in "
+        f"none of their times). `import tracking`: {result['import_tracking_s']:.3f} s "
+        "(median of 5 fresh interpreters).",
+        "",
+        "## Sweep: Ridge on the diabetes data, one trial per alpha",
+        "",
+        *sweep_tables(result["sweep"]),
+        "",
+        f"![per-trial cost]({plot_name})",
+        "",
+        "## Record store: 3 metrics and 2 params per run",
+        "",
+        *store_table(result["store"]),
+        "",
+        "## Portal: server time",
+        "",
+        *portal_table(result["portal"]),
+        "",
+        "## Targets of issue 6",
+        "",
+        *targets_table(result["targets"]),
+        "",
+        "## How it was measured",
+        "",
+        *[f"- {note}" for note in result["notes"]],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- plot -----------------------------------------------------------------------------------
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Per-trial cost (ms) against the number of trials, log-log, one line per contender."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 6))
+    rows = result["sweep"]
+    for key, label in SWEEP_LABELS.items():
+        points = [(r["n"], 1000 * r[key] / r["n"]) for r in rows if r[key] is not None]
+        if not points:
+            continue
+        xs, ys = zip(*points, strict=True)
+        (line,) = ax.plot(xs, ys, LINE_STYLES.get(key, "-"), marker="o", label=label)
+        ax.annotate(
+            label,
+            (xs[-1], ys[-1]),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color=line.get_color(),
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("number of trials (alphas)")
+    ax.set_ylabel("cost per trial (ms) = total time / trials")
+    machine = result["machine"]
+    ax.set_title(
+        f"Per-trial cost, Ridge on diabetes data\n{machine['cpu']}, {machine['cores']} cores, "
+        f"Ray {machine['ray']}, MLflow {machine['mlflow']}, {machine['date']}",
+        fontsize=10,
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_xlim(right=max(r["n"] for r in rows) * 4)  # room for the end labels
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

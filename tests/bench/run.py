@@ -1,0 +1,350 @@
+"""Side-by-side benchmark of issue 6: raysweep's sweep, store and portal against MLflow and Tune.
+
+    python tests/bench/run.py [--quick] --out FILE.json
+
+Writes FILE.json, FILE.md (tables, targets, method) and FILE.png (per-trial cost against
+trials). Everything runs in this one process tree, in the same minutes: the sweep's seven
+contenders in round robin per repetition on one shared Ray instance, then the two record
+stores side by side, then the portal over the same records. Progress goes to stderr.
+Full: 10/100/1,000 alphas, stores at 10,000 and 100,000 runs, portal at 100,000 (~35 min
+on 2 cores). --quick: 10/100 alphas, stores at 1,000 and 10,000, portal at 10,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+
+from tests.bench import peers, report, store_bench, sweep_bench
+from tests.bench.common import EXPERIMENT, chunks, median, progress, seconds
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: tuple[int, ...]  # alphas per sweep
+    stores: tuple[int, ...]  # runs in the stores, ascending
+    portals: tuple[int, ...]  # store sizes at which the portal is measured
+    reps: int  # repetitions of each sweep figure
+    write_chunk: int  # runs per timed write chunk (3 chunks per size and store)
+    query_reps: int
+    mlflow_cap_s: float  # one MLflow search is interrupted after this long
+    portal_reps: int
+
+
+PLANS = {
+    "full": Plan((10, 100, 1000), (10_000, 100_000), (100_000,), 3, 400, 5, 60.0, 5),
+    "quick": Plan((10, 100), (1_000, 10_000), (10_000,), 2, 100, 3, 5.0, 3),
+}
+WARM_UP_ALPHAS = 10
+
+
+# --- the machine and start-up costs -------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    import mlflow
+    import ray
+    import sklearn
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": mem_kib / 2**20,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "ray": ray.__version__,
+        "mlflow": mlflow.__version__,
+        "sklearn": sklearn.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def import_tracking_s(repeat: int = 5) -> float:
+    """Median seconds of `import tracking` in a fresh interpreter, timed inside it."""
+    code = "import time; s = time.perf_counter(); import tracking; print(time.perf_counter() - s)"
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(repeat)
+    ]
+    return float(median(times) or 0.0)
+
+
+# --- sweep ----------------------------------------------------------------------------------
+
+
+def sweep_contenders(databases: peers.MlflowDatabases) -> dict[str, sweep_bench.Contender]:
+    """All seven, by result key, in the order of the report."""
+    found = {
+        **sweep_bench.CONTENDERS,
+        "mlflow_loop_s": peers.mlflow_loop(databases),
+        "tune_mlflow_s": peers.tune_mlflow(databases),
+    }
+    return {key: found[key] for key in report.SWEEP_LABELS}
+
+
+def warm_up(contenders: dict[str, sweep_bench.Contender], base: Path) -> dict[str, str]:
+    """One untimed call of each at 10 alphas (imports, Ray's worker pool); returns the
+    contenders that cannot run here, with why."""
+    unavailable = {}
+    for key, contender in contenders.items():
+        try:
+            sweep_bench.timed(contender, WARM_UP_ALPHAS, base)
+        except sweep_bench.Unavailable as err:
+            unavailable[key] = str(err)
+            progress(f"note: {key} is recorded as null: {err}")
+    return unavailable
+
+
+def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dict[str, Any]:
+    ray_s = sweep_bench.start_ray()
+    progress(f"Ray start-up: {ray_s:.1f} s (not counted in any contender)")
+    contenders = sweep_contenders(databases)
+    progress(f"warm-up: every contender once at {WARM_UP_ALPHAS} alphas, untimed")
+    unavailable = warm_up(contenders, base)
+    keys = [k for k in contenders if k not in unavailable]
+    rows = []
+    for n in plan.sizes:
+        times: dict[str, list[float]] = {k: [] for k in keys}
+        for rep in range(plan.reps):
+            for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:  # rotating start
+                times[key].append(sweep_bench.timed(contenders[key], n, base))
+                progress(f"sweep n={n:,} rep {rep + 1}/{plan.reps} {key}: {times[key][-1]:.2f} s")
+        row: dict[str, Any] = {"n": n, **{k: median(times.get(k, [None])) for k in contenders}}
+        row["reps"] = times
+        rows.append(row)
+    import ray
+
+    ray.shutdown()  # its processes stay out of the store and portal timings
+    return {"ray_startup_s": ray_s, "sweep": rows, "unavailable": unavailable}
+
+
+# --- record stores and portal -------------------------------------------------------------
+
+
+class Stores:
+    """Our workspace and MLflow's store, grown side by side to each size of the plan."""
+
+    def __init__(self, plan: Plan, base: Path, databases: peers.MlflowDatabases) -> None:
+        self.plan = plan
+        (base / "ours").mkdir()
+        (base / "mlflow").mkdir()
+        self.workspace = store_bench.open_workspace(base / "ours")
+        self.store = self.workspace.records
+        self.eid = self.store.get_experiment(EXPERIMENT).id
+        self.mlflow = peers.MlflowStore(databases, base / "mlflow")
+        # Run 0 through both APIs: MLflow's rows of it are the template of its bulk fill.
+        store_bench.write_runs(self.store, self.eid, 0, 1)
+        self.mlflow.write_runs(0, 1)
+        self.runs = 1
+
+    def grow(self, size: int) -> dict[str, Any]:
+        """Fill both to `size` runs, the last 3 chunks through the APIs, timed."""
+        sample = min(3 * self.plan.write_chunk, size - self.runs)
+        fill_to = size - sample
+        progress(f"store {size:,}: filling runs {self.runs:,}..{fill_to:,} in bulk")
+        bulk_s = store_bench.bulk_write_runs(self.store, self.eid, self.runs, fill_to)
+        mlflow_fill_s = self.mlflow.fill(self.runs, fill_to)
+        progress(
+            f"store {size:,}: filled (ours {bulk_s:.1f} s, MLflow's SQL {mlflow_fill_s:.1f} s)"
+        )
+        ours, theirs = [], []
+        for first, last in chunks(fill_to, size):
+            ours.append((last - first) / store_bench.write_runs(self.store, self.eid, first, last))
+            theirs.append((last - first) / self.mlflow.write_runs(first, last))
+            progress(
+                f"store {size:,}: runs {first:,}..{last:,} one by one: ours {ours[-1]:,.0f} "
+                f"runs/s, MLflow {theirs[-1]:,.0f} runs/s"
+            )
+        filled = fill_to - self.runs
+        self.runs = size
+        if self.mlflow.count() != size or self.store.search_runs(self.eid, limit=0).total != size:
+            raise RuntimeError(f"the stores do not hold {size:,} runs each")
+        return {
+            "runs": size,
+            "write_runs_per_s": median(ours),
+            "mlflow_write_runs_per_s": median(theirs),
+            "write_sample_runs": sample,
+            "mlflow_write_sample_runs": sample,
+            "bulk_filled_runs": filled,
+            "write_bulk_runs_per_s": filled / bulk_s if filled else None,
+        }
+
+    def queries(self, size: int) -> dict[str, Any]:
+        """Medians of the reads, ours and MLflow's alternating in each repetition."""
+        ours = store_bench.query_calls(self.workspace, size)
+        theirs = self.mlflow.query_calls()
+        cap = self.plan.mlflow_cap_s
+        times: dict[str, list[float]] = {k: [] for k in [*ours, *theirs]}
+        over: dict[str, float] = {}
+        for rep in range(self.plan.query_reps + 1):  # the first is the warm-up
+            for key, call in ours.items():
+                took = 1000 * seconds(call)
+                if rep:
+                    times[key].append(took)
+            for key, call in theirs.items():
+                if key in over:
+                    continue
+                took = self.mlflow.capped_ms(call, cap)
+                if took is None:
+                    over[key] = 1000 * cap
+                    progress(f"store {size:,}: {key} stopped after {cap:.0f} s")
+                elif rep:
+                    times[key].append(took)
+            progress(f"store {size:,}: queries, repetition {rep}/{self.plan.query_reps}")
+        result: dict[str, Any] = {k: None if k in over else median(v) for k, v in times.items()}
+        result.update({f"{k}_over": v for k, v in over.items()})
+        result["query_reps"] = self.plan.query_reps
+        if "mlflow_best_run_ms" not in over:
+            self._check_same_best(theirs["mlflow_best_run_ms"]())
+        frame = self.workspace_experiment().to_dataframe
+        result["to_dataframe_s"] = median([seconds(frame) for _ in range(3)])
+        return result
+
+    def workspace_experiment(self) -> Any:
+        from tracking import Experiment
+
+        return Experiment(self.workspace, EXPERIMENT)
+
+    def _check_same_best(self, mlflow_best: list[Any]) -> None:
+        ours = self.workspace_experiment().get_best_run("rmse").id
+        if mlflow_best[0].info.run_name != ours:
+            raise RuntimeError(f"best runs differ: ours {ours}, MLflow's {mlflow_best}")
+
+
+def portal_row(workspace: Any, runs: int, repeat: int) -> dict[str, Any]:
+    from tests.bench.portal_bench import server_times, serving
+
+    progress(f"portal {runs:,}: serving on 127.0.0.1 (uvicorn, in a thread)")
+    with serving(workspace) as url:
+        rows = server_times(url, runs, repeat, experiment=EXPERIMENT)
+    return {"runs": runs, **{key: ms for key, (_, ms) in rows.items()}, "reps": repeat}
+
+
+def store_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dict[str, Any]:
+    stores = Stores(plan, base, databases)
+    store_rows, portal_rows = [], []
+    for size in plan.stores:
+        row = stores.grow(size)
+        row.update(stores.queries(size))
+        store_rows.append(row)
+        if size in plan.portals:
+            portal_rows.append(portal_row(stores.workspace, size, plan.portal_reps))
+    stores.workspace.close()
+    return {"store": store_rows, "portal": portal_rows}
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def notes(plan: Plan, quick: bool, unavailable: dict[str, str]) -> list[str]:
+    out = [
+        f"Sweep: each time is the median of {plan.reps} runs. In each repetition the seven "
+        "contenders run one after another (round robin, the first one rotating), in one "
+        "process and one Ray instance, after an untimed warm-up round at 10 alphas. The "
+        "data loading is timed; each contender's database is made before the clock starts "
+        "(our workspace's schema; a copy of an MLflow database migrated once, with its "
+        "experiment).",
+        "Loops log per alpha: ours `run.log` of alpha_value, rmse, mae, r2, `upload_file`, "
+        "`complete`; MLflow's `log_param` alpha, `log_metric` rmse, mae, r2, `log_artifact`, "
+        "`end_run`. Tune contenders: the sweep's trainable and checkpoints, reused actors, "
+        "1 CPU per trial, Tune's own result files off; MLflowLoggerCallback with a SQLite "
+        "tracking URI and its defaults (no artifact upload).",
+        f"Stores: the write rate is the median of 3 chunks of {plan.write_chunk} runs written "
+        "one at a time through each API (ours: create_run, log_batch, set_status; MLflow: "
+        "create_run, log_batch, set_terminated), the two stores' chunks alternating, when "
+        "each store already held all but those runs. The rest of each size was filled in "
+        "bulk: ours with `record_runs` batches of 1,000 (its rate is the bulk-writes row); "
+        "MLflow's by SQL inserts into its runs, params, metrics, latest_metrics and tags "
+        "tables, each row a copy of what MLflow's API wrote for run 0 with the run's own "
+        "id, name, times and values. Both stores hold the same values for the same run "
+        "(checked: the same best run, wherever MLflow's search finished).",
+        f"Queries: median of {plan.query_reps} calls after a warm-up, ours and MLflow's "
+        f"alternating. An MLflow search still running after {plan.mlflow_cap_s:.0f} s is "
+        "interrupted (SQLite interrupt) and shown as '> that'; its lead is then a lower "
+        "bound. MLflow's search on SQLite grows with the square of the runs: SQLite plans "
+        "its LEFT JOIN on the latest_metrics subquery as a scan per run.",
+        "Portal: uvicorn on 127.0.0.1 in a thread of this process over the store's own "
+        f"workspace, urllib requests; median of {plan.portal_reps} after a warm-up. The "
+        "chart data's first request (the portal keeps it once read) is the median over 6 "
+        "different charts.",
+    ]
+    out += [f"{key} is null: {why}" for key, why in unavailable.items()]
+    if quick:
+        out.append(
+            "--quick: 10 and 100 alphas, 2 repetitions (not 3) of each sweep figure, stores "
+            "at 1,000 and 10,000 runs, portal at 10,000, MLflow's searches stopped after 5 s; "
+            "targets are checked at the largest sizes run, not those of the issue."
+        )
+    return out
+
+
+def write_outputs(result: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    plot = out.with_suffix(".png")
+    report.plot(result, plot)
+    out.with_suffix(".md").write_text(report.markdown(result, plot.name))
+    progress(f"wrote {out}, {out.with_suffix('.md')} and {plot}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke check (~4 minutes)")
+    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    args = parser.parse_args()
+    plan = PLANS["quick" if args.quick else "full"]
+    peers.quiet_mlflow()
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "command": "python tests/bench/run.py"
+        + (" --quick" if args.quick else "")
+        + f" --out {args.out}",
+        "plan": plan.__dict__,
+    }
+    result["import_tracking_s"] = import_tracking_s()
+    progress(f"import tracking: {result['import_tracking_s']:.3f} s (median of 5)")
+    with tempfile.TemporaryDirectory(prefix="raysweep-bench-") as folder:
+        base = Path(folder)
+        databases = peers.MlflowDatabases(base)
+        sweep = sweep_phase(plan, base, databases)
+        result.update(ray_startup_s=sweep["ray_startup_s"], sweep=sweep["sweep"])
+        result.update(store_phase(plan, base, databases))
+    result["targets"] = report.targets(result)
+    result["notes"] = notes(plan, args.quick, sweep["unavailable"])
+    write_outputs(result, args.out)
+    print(args.out.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()
