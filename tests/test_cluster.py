@@ -133,12 +133,16 @@ def test_a_job_submitted_through_the_job_api_lands_in_the_workspace(
         "python", "-m", "sweep.launch", "--config", str(project / "config.json"),
         "--alphas", "0.1,0.2", "--experiment", "job",
     ]  # fmt: skip
-    for _ in range(10):
+    deadline = time.monotonic() + 180
+    while True:
         submit = subprocess.run(
             command, capture_output=True, text=True, timeout=300, env={**os.environ, **AUTH}
         )
-        # A new head node takes a moment before its agent accepts jobs.
+        # A new head node takes a while (over 30 s on a busy machine) before its agent
+        # accepts jobs.
         if "No available agent to submit job" not in submit.stderr + submit.stdout:
+            break
+        if time.monotonic() > deadline:
             break
         time.sleep(3)
     assert submit.returncode == 0, submit.stdout[-3000:] + submit.stderr[-3000:]
