@@ -7,7 +7,6 @@ would normalise the path (`../`, `#`), as raw ASGI requests shaped the way uvico
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import json
@@ -26,6 +25,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
+from tests.helpers.asgi import raw_get
 from tracking import Experiment, Run, Workspace
 from tracking.portal import create_app
 from tracking.portal.__main__ import main as portal_main
@@ -403,38 +403,6 @@ def files_opened() -> Iterator[list[str]]:
         _opened = None
 
 
-def _raw_get(app: Any, raw_path: bytes, host: str = "127.0.0.1:8080") -> tuple[int, bytes]:
-    """GET a raw request target through the app, as uvicorn would pass it (no normalising)."""
-    path, _, query = raw_path.partition(b"?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": unquote(path.decode("latin-1")),
-        "raw_path": path,
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", host.encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8080),
-    }
-    answer: dict[str, Any] = {"body": b""}
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            answer["body"] += message.get("body", b"")
-
-    asyncio.run(app(scope, receive, send))
-    return answer["status"], answer["body"]
-
-
 TRAVERSALS = [
     "../../../../etc/passwd",
     "../secret.txt",
@@ -472,7 +440,7 @@ def test_file_names_that_leave_the_run_are_refused_before_any_io(sweep: Sweep, n
     run_id = sweep.runs[0].id
     raw = f"/api/runs/{run_id}/files/{name}".encode("latin-1")
     with files_opened() as opened:
-        status, body = _raw_get(app, raw)
+        status, body = raw_get(app, raw)
     assert status in (400, 404), body
     assert b"outside the storage" not in body
     touched = [p for p in opened if p.startswith(str(sweep.storage.resolve()))]

@@ -4,7 +4,6 @@ the portal. Every file-system call of the test process is watched with an audit 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import tempfile
@@ -17,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from tests.helpers.asgi import raw_get
 from tests.reliability.audit import Access, outside, watch
 from tracking import Experiment, Run, ValidationError, Workspace
 from tracking.portal import create_app
@@ -239,50 +239,6 @@ def test_download_files_does_not_follow_a_symlink_out_of_the_output_folder(
     assert list(elsewhere.iterdir()) == [] and writes == []
 
 
-def _raw_get(app: Any, raw_path: bytes) -> tuple[int, bytes]:
-    """GET a raw request target through the ASGI app, as uvicorn would pass it."""
-    path, _, query = raw_path.partition(b"?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": unquote(path.decode("latin-1")),
-        "raw_path": path,
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:8080")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8080),
-    }
-    answer: dict[str, Any] = {"body": b""}
-
-    async def run() -> None:
-        requested, done = False, asyncio.Event()
-
-        async def receive() -> dict[str, Any]:
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await done.wait()  # the client stays until the whole answer is in
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                answer["body"] += message.get("body", b"")
-                if not message.get("more_body", False):
-                    done.set()
-
-        await app(scope, receive, send)
-
-    asyncio.run(run())
-    return answer["status"], answer["body"]
-
-
 def _percent(name: str) -> str:
     """`name` as a request target can carry it: control characters and spaces %-encoded."""
     return "".join(
@@ -305,7 +261,7 @@ def test_the_portal_refuses_every_traversal_name(
     for name in _corpus(setup):
         raw = f"/api/runs/{setup.run.id}/files/{_percent(name)}".encode("latin-1")
         with watch() as seen:
-            status, body = _raw_get(app, raw)
+            status, body = raw_get(app, raw)
         statuses[status] = statuses.get(status, 0) + 1
         assert b"outside the storage" not in body and b"root:" not in body, name
         if status == 200:
