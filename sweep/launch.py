@@ -64,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--address", help="an existing Ray cluster (default: $RAY_ADDRESS, else start one)")
     add("--max-concurrent", type=int, help="at most this many trials at once")
     add("--cpus-per-trial", type=float, help="CPUs reserved by each trial (1)")
-    add("--max-failures", type=int, help="retries of a failed trial before it is failed (0)")
+    add(
+        "--max-failures",
+        type=int,
+        help="retries of a cell whose fit raised, and of a trial whose worker was lost "
+        "(0; -1: no limit)",
+    )
     add(
         "--pack",
         type=_pack,
