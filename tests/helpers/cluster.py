@@ -18,6 +18,8 @@ import tempfile
 
 from ray.cluster_utils import Cluster
 
+from tests.helpers.net import free_port
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -31,6 +33,9 @@ def main() -> None:
             "include_dashboard": True,
             "dashboard_host": "127.0.0.1",
             "dashboard_port": args.dashboard_port,
+            # Another Ray on this machine (the tests' own) holds the agent's default port,
+            # 52365: a head whose agent cannot listen takes no job submissions.
+            "dashboard_agent_listen_port": free_port(),
         },
     )
     folders: list[str] = []
@@ -39,7 +44,10 @@ def main() -> None:
         # share one unpack the same job package into the same folder, replacing the files
         # under a running driver.
         folders = [tempfile.mkdtemp(prefix="ray-w", dir="/tmp") for _ in range(args.workers)]
-        workers = [cluster.add_node(num_cpus=1, temp_dir=folder) for folder in folders]
+        workers = [
+            cluster.add_node(num_cpus=1, temp_dir=folder, dashboard_agent_listen_port=free_port())
+            for folder in folders
+        ]
         cluster.wait_for_nodes()
         print(
             json.dumps(
