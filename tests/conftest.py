@@ -56,6 +56,14 @@ def s3_bucket(s3_client) -> str:  # type: ignore[no-untyped-def]
     return name
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty record store on each backend: a SQLite file, a PostgreSQL database."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{tmp_path / 'records.db'}"
+
+
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run the test in an empty current folder."""

@@ -152,7 +152,11 @@ def test_a_job_submitted_through_the_job_api_lands_in_the_workspace(
     assert {r.properties["ray.job_id"] for r in runs} != {""}
 
 
-@pytest.mark.reliability(case=10)
+@pytest.mark.reliability(
+    case=10,
+    fault="a job POSTed to the local cluster's dashboard job API without the Ray auth token",
+    expected="refused with 401/403",
+)
 def test_job_submission_without_the_token_is_refused(cluster: dict[str, Any]) -> None:
     body = json.dumps({"entrypoint": "echo pwned"}).encode()
     request = urllib.request.Request(
@@ -166,7 +170,11 @@ def test_job_submission_without_the_token_is_refused(cluster: dict[str, Any]) ->
     assert refused.value.code in (401, 403)
 
 
-@pytest.mark.reliability(case=10)
+@pytest.mark.reliability(
+    case=10,
+    fault="python -m sweep.launch --address <cluster> without the Ray auth token",
+    expected="exit 2 with one line naming the token, nothing written to the workspace",
+)
 def test_a_driver_without_the_token_stops_before_scheduling(
     cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
 ) -> None:
@@ -184,7 +192,11 @@ def test_a_driver_without_the_token_stops_before_scheduling(
     assert "notoken" not in Workspace.from_config(project).experiments  # nothing written
 
 
-@pytest.mark.reliability(case=1)
+@pytest.mark.reliability(
+    case=1,
+    fault="a worker node of a 3-node local Ray cluster killed mid-sweep (--max-failures 3)",
+    expected="the sweep exits 0 and every alpha has exactly one Completed run",
+)
 def test_a_worker_node_killed_mid_sweep_ends_with_every_alpha_once(
     cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
 ) -> None:

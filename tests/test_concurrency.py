@@ -13,13 +13,6 @@ PROCESSES = 8
 VALUES = 50
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    return f"sqlite:///{tmp_path / 'records.db'}"
-
-
 def _log_from_a_process(tracking_uri: str, folder: str, worker: int) -> str:
     ws = Workspace("w", tracking_uri=tracking_uri, storage_uri=folder)
     run = Experiment(ws, "shared").start_logging(properties={"worker": str(worker)})
@@ -31,7 +24,11 @@ def _log_from_a_process(tracking_uri: str, folder: str, worker: int) -> str:
     return run.id
 
 
-@pytest.mark.reliability(case=6)
+@pytest.mark.reliability(
+    case=6,
+    fault="8 processes logging 50+ values each into a NEW workspace at once (SQLite, PostgreSQL)",
+    expected="every value kept in order, run numbers 1..8, one schema",
+)
 def test_processes_logging_at_once_keep_every_value(tracking_uri: str, tmp_path: Path) -> None:
     """The workspace is new: the processes also race to create its schema."""
     context = multiprocessing.get_context("spawn")

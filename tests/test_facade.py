@@ -155,7 +155,11 @@ def test_upload_and_download_files(experiment: Experiment, tmp_path: Path) -> No
         run.download_file("missing.txt", out)
 
 
-@pytest.mark.reliability(case=7)
+@pytest.mark.reliability(
+    case=7,
+    fault="../, ..%2f, absolute and C:\\ names given to upload_file, download_file, download_files",
+    expected="ValidationError before any I/O; nothing written",
+)
 @pytest.mark.parametrize("name", ["../evil.txt", "..%2fevil.txt", "/tmp/evil.txt", "C:\\evil"])
 def test_unsafe_file_names_are_refused_before_any_io(
     experiment: Experiment, tmp_path: Path, name: str
@@ -170,7 +174,11 @@ def test_unsafe_file_names_are_refused_before_any_io(
     assert not (tmp_path / "evil.txt").exists()
 
 
-@pytest.mark.reliability(case=5)
+@pytest.mark.reliability(
+    case=5,
+    fault="a run's stored model.pkl rewritten in the storage folder after upload",
+    expected="download_file and load_model raise IntegrityError naming the file; no copy appears",
+)
 def test_altered_files_are_refused_on_download_and_load(
     experiment: Experiment, tmp_path: Path
 ) -> None:

@@ -34,7 +34,11 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.reliability(case=7)
+@pytest.mark.reliability(
+    case=7,
+    fault="hostile file names given to the name check that every entry point calls first",
+    expected="each rejected with ValidationError",
+)
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_file_names_are_rejected(name: str) -> None:
     with pytest.raises(ValidationError, match="is not accepted"):

@@ -366,7 +366,11 @@ def test_a_file_in_a_folder_downloads_under_its_base_name(
     assert "filename*=UTF-8''n%C3%A4ive%20model.pkl" in disposition
 
 
-@pytest.mark.reliability(case=5)
+@pytest.mark.reliability(
+    case=5,
+    fault="a run file changed in storage, then downloaded through the portal",
+    expected="409 naming the recorded hash; none of the changed bytes sent",
+)
 def test_a_tampered_file_is_refused_and_none_of_it_is_sent(
     own_client: TestClient, own_sweep: Sweep
 ) -> None:
@@ -431,7 +435,11 @@ TRAVERSALS = [
 ]
 
 
-@pytest.mark.reliability(case=7)
+@pytest.mark.reliability(
+    case=7,
+    fault="24 traversal request targets (raw, unnormalised) against the portal's file route",
+    expected="400/404, nothing under the storage folder opened, the secret never read",
+)
 @pytest.mark.parametrize("name", TRAVERSALS)
 def test_file_names_that_leave_the_run_are_refused_before_any_io(sweep: Sweep, name: str) -> None:
     secret = sweep.storage.parent / "secret.txt"
@@ -448,7 +456,11 @@ def test_file_names_that_leave_the_run_are_refused_before_any_io(sweep: Sweep, n
     assert str(secret.resolve()) not in opened and "/etc/passwd" not in opened
 
 
-@pytest.mark.reliability(case=7)
+@pytest.mark.reliability(
+    case=7,
+    fault="a stored run file replaced by a symlink to a file outside the storage folder",
+    expected="the portal refuses it (outside the storage folder); the target is never opened",
+)
 def test_a_symlink_out_of_the_storage_folder_is_not_followed(
     own_client: TestClient, own_sweep: Sweep
 ) -> None:
@@ -526,7 +538,11 @@ def _every_route(app: Any, sweep: Sweep) -> list[str]:
     return urls
 
 
-@pytest.mark.reliability(case=9)
+@pytest.mark.reliability(
+    case=9,
+    fault="every route of a portal with a token, asked without it or with a wrong one",
+    expected="401 for each, the token never echoed; served with it",
+)
 def test_with_a_token_every_route_needs_it(sweep: Sweep) -> None:
     app = create_app(sweep.workspace, token="s3cret-token")
     urls = _every_route(app, sweep)
@@ -557,7 +573,11 @@ def test_a_token_in_the_address_becomes_an_http_only_cookie(sweep: Sweep) -> Non
         assert api_client.get("/api/experiments?token=s3cret-token").status_code == 200
 
 
-@pytest.mark.reliability(case=9)
+@pytest.mark.reliability(
+    case=9,
+    fault="a request whose Host header is a foreign name or another loopback address",
+    expected="400 naming the host",
+)
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.2", "[::2]:80"])
 def test_a_foreign_host_header_is_refused(client: TestClient, host: str) -> None:
     response = client.get("/api/experiments", headers={"Host": host})
@@ -569,7 +589,11 @@ def test_loopback_host_headers_are_served(client: TestClient, host: str) -> None
     assert client.get("/api/experiments", headers={"Host": host}).status_code == 200
 
 
-@pytest.mark.reliability(case=9)
+@pytest.mark.reliability(
+    case=9,
+    fault="POSTs from another origin, with a text/plain or form body, or Origin null",
+    expected="403 (a same-origin JSON POST gets 405: nothing is writable)",
+)
 def test_posts_are_not_served_and_cross_origin_ones_are_refused(client: TestClient) -> None:
     url = "/api/experiments"
     assert client.post(url, json={}).status_code == 405
@@ -608,7 +632,11 @@ def test_every_answer_forbids_framing_and_foreign_scripts(client: TestClient) ->
         assert "script-src 'self'" in headers["content-security-policy"]
 
 
-@pytest.mark.reliability(case=9)
+@pytest.mark.reliability(
+    case=9,
+    fault="create_app allowing any Host ('*') without a token, or with a blank token",
+    expected="ConfigError naming the token",
+)
 def test_create_app_refuses_any_host_without_a_token(sweep: Sweep) -> None:
     from tracking.errors import ConfigError
 
@@ -635,7 +663,11 @@ def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
     return err
 
 
-@pytest.mark.reliability(case=9)
+@pytest.mark.reliability(
+    case=9,
+    fault="tracking-portal --host 0.0.0.0 / 192.0.2.10 without a token (in-process)",
+    expected="exit 2 with one line naming TRACKING_PORTAL_TOKEN",
+)
 def test_the_command_refuses_a_public_address_without_a_token(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +13,10 @@ from tracking.records import ChartSeries, FileRecord, NewRun, RunOrder, RunStatu
 from tracking.stores import open_record_store
 from tracking.stores.base import RecordStore
 
-BACKENDS = ["sqlite", "postgresql"]
 
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    if request.param == "postgresql":
-        uri = request.getfixturevalue("pg_url")
-    else:
-        uri = f"sqlite:///{tmp_path / 'records.db'}"
-    opened = open_record_store(uri)
+@pytest.fixture
+def store(tracking_uri: str) -> Iterator[RecordStore]:
+    opened = open_record_store(tracking_uri)
     yield opened
     opened.close()
 

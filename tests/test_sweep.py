@@ -221,7 +221,17 @@ def test_two_drivers_sweeping_into_one_postgresql_workspace(
     assert all(r.status == "Completed" and r.get_file_names() for r in runs)
 
 
-@pytest.mark.reliability(case=2)
+@pytest.mark.reliability(
+    case=2,
+    fault=(
+        "the sweep driver (python -m sweep.launch, 20 alphas) SIGKILLed after 4 runs completed, "
+        "then rerun with --resume"
+    ),
+    expected=(
+        "no run lost, none duplicated (20 alphas, 20 Completed runs), runs finished before the "
+        "kill neither retrained nor touched"
+    ),
+)
 def test_killed_driver_resumes_without_losing_or_duplicating_runs(
     ray_address: str, tmp_path: Path
 ) -> None:

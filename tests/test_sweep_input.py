@@ -63,7 +63,14 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.reliability(case=11)
+@pytest.mark.reliability(
+    case=11,
+    fault=(
+        "bad sweep input: empty, duplicate, negative, NaN grids; unknown estimators and params; "
+        "missing or unusable data; unwritable storage; dead address; bad flags"
+    ),
+    expected="exit 2, one 'sweep:' line naming the value, no traceback, nothing written",
+)
 @pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
 def test_bad_input_exits_2_with_one_line(project: Path, args: list[str], message: str) -> None:
     result = _launch(args, project)
@@ -81,7 +88,11 @@ def _no_experiments(project: Path) -> bool:
     return Workspace.from_config(project).experiments == {}
 
 
-@pytest.mark.reliability(case=11)
+@pytest.mark.reliability(
+    case=11,
+    fault="--storage s3://no-such-bucket on the loopback S3 endpoint",
+    expected="exit 2 naming bucket and endpoint, no traceback",
+)
 def test_missing_s3_bucket_exits_2_naming_bucket_and_endpoint(
     project: Path, s3_endpoint: str
 ) -> None:
@@ -124,7 +135,11 @@ def test_a_ray_job_without_a_workspace_config_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "workspace").exists()
 
 
-@pytest.mark.reliability(case=11)
+@pytest.mark.reliability(
+    case=11,
+    fault="a config.json whose tracking_uri is a number",
+    expected="exit 2 naming the field",
+)
 def test_malformed_workspace_config_exits_2(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text('{"tracking_uri": 3}')
     result = _launch([], tmp_path)

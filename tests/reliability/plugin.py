@@ -19,8 +19,6 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.existing import DESCRIPTIONS
-
 MARKER = "reliability"
 COLUMNS = ("case", "fault injected", "expected", "observed", "result")
 MAX_VARIANTS_SHOWN = 4  # a parametrized test with more variants is summarised
@@ -93,15 +91,9 @@ class ReliabilityReport:
         key = f"{item.nodeid.split('::')[0]}::{function}"
         if key not in self.rows:
             kwargs = dict(marker.kwargs)
-            if key in DESCRIPTIONS:  # an older test, marked with its case number only
-                kwargs.setdefault("fault", DESCRIPTIONS[key][0])
-                kwargs.setdefault("expected", DESCRIPTIONS[key][1])
             missing = {"case", "fault", "expected"} - set(kwargs)
             if missing:
-                raise pytest.UsageError(
-                    f"{key}: its reliability marker lacks {sorted(missing)} (give them, or "
-                    "describe the test in tests/reliability/existing.py)"
-                )
+                raise pytest.UsageError(f"{key}: its reliability marker lacks {sorted(missing)}")
             self.rows[key] = Row(int(kwargs["case"]), key, kwargs["fault"], kwargs["expected"])
         return self.rows[key]
 

@@ -21,13 +21,6 @@ OPENERS = 8
 TIMEOUT_S = 300
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    return f"sqlite:///{tmp_path / 'records.db'}"
-
-
 def _span(numbers: list[int]) -> str:
     contiguous = numbers == list(range(1, len(numbers) + 1))
     return f"1..{len(numbers)}" if contiguous and numbers else str(numbers)
