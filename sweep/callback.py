@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 TRIAL_ID = "ray.trial_id"
 TRIAL_CELL = "ray.trial_cell"  # the run's place among its trial's cells
 RETRIES = "ray.retries"
-CELLS = "tracking.cells"
+CELLS = "tracking.cells"  # result key: the cells a trial finished since its last report
+NODE_ID = "tracking.node_id"  # result key: the Ray node the trial ran on
 # The writer gathers what arrives within this time into one transaction: records lag
 # trials by a fraction of a second, and cost a fraction of the work.
 BATCH_WINDOW_S = 0.25
@@ -476,8 +477,8 @@ class TrackingCallback(tune.Callback):
 def _where(result: Mapping[str, Any], job_id: str | None) -> dict[str, str]:
     """The properties that say where a trial ran: its driver's job, and its node and host."""
     where = {"ray.job_id": job_id} if job_id else {}
-    if result.get("tracking.node_id"):
-        where["ray.node_id"] = str(result["tracking.node_id"])
+    if result.get(NODE_ID):
+        where["ray.node_id"] = str(result[NODE_ID])
     if result.get("hostname"):
         where["host"] = str(result["hostname"])
     return where

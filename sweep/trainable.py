@@ -15,15 +15,10 @@ from typing import Any
 
 import joblib
 
+from sweep.callback import CELLS, NODE_ID  # the result keys the callback reads
 from sweep.data import Dataset
 from sweep.spec import model_file_name, resolve_estimator
 
-# Result keys that carry bookkeeping for the tracking callback, not metrics to log; the
-# cell entries are described in sweep.callback.
-CELLS = "tracking.cells"
-NODE_ID = "tracking.node_id"
-# What a cell entry calls its model file, in the checkpoint it was reported with.
-MODEL_FILE, MODEL_SHA256, MODEL_SIZE = "file", "sha256", "size"
 PACK_STATE = "pack.json"  # in each checkpoint: how many of the trial's cells are done
 REPORT_EVERY_S = 2.0
 
@@ -61,7 +56,7 @@ def save_model(model: Any, folder: str, name: str) -> dict[str, Any]:
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return {MODEL_FILE: name, MODEL_SHA256: digest.hexdigest(), MODEL_SIZE: os.path.getsize(path)}
+    return {"file": name, "sha256": digest.hexdigest(), "size": os.path.getsize(path)}
 
 
 def attempt_cell(

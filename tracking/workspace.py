@@ -75,11 +75,7 @@ class Workspace:
             base_dir=base,
             heartbeat_timeout_s=float(heartbeat_timeout_s),
         )
-        self._s3_client = s3_client
-        self._records: RecordStore | None = None
-        self._artifacts: ArtifactStore | None = None
-        self._heartbeat: Heartbeat | None = None
-        self.lost_runs: tuple[str, ...] = ()  # the lost runs that opening this failed
+        self._bind(self._config, s3_client)
         self._open()
 
     @classmethod
@@ -109,14 +105,18 @@ class Workspace:
     @classmethod
     def _from(cls, config: WorkspaceConfig, *, s3_client: Any = None) -> Workspace:
         self = cls.__new__(cls)
-        self._config = config
-        self._s3_client = s3_client
-        self._records = None
-        self._artifacts = None
-        self._heartbeat = None
-        self.lost_runs = ()
+        self._bind(config, s3_client)
         self._open()
         return self
+
+    def _bind(self, config: WorkspaceConfig, s3_client: Any) -> None:
+        """Take `config`, with nothing opened yet (the stores open on first use)."""
+        self._config = config
+        self._s3_client = s3_client
+        self._records: RecordStore | None = None
+        self._artifacts: ArtifactStore | None = None
+        self._heartbeat: Heartbeat | None = None
+        self.lost_runs: tuple[str, ...] = ()  # the lost runs that opening this failed
 
     def _open(self) -> None:
         from tracking.artifacts import open_artifact_store
@@ -168,12 +168,7 @@ class Workspace:
         return {"_config": self._config}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._config = state["_config"]
-        self._s3_client = None
-        self._records = None
-        self._artifacts = None
-        self._heartbeat = None
-        self.lost_runs = ()
+        self._bind(state["_config"], None)
 
     @property
     def records(self) -> RecordStore:

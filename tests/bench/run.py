@@ -113,17 +113,10 @@ def sweep_contenders(databases: peers.MlflowDatabases) -> dict[str, sweep_bench.
     return {key: found[key] for key in report.SWEEP_LABELS}
 
 
-def warm_up(contenders: dict[str, sweep_bench.Contender], base: Path) -> dict[str, str]:
-    """One untimed call of each at 10 alphas (imports, Ray's worker pool); returns the
-    contenders that cannot run here, with why."""
-    unavailable = {}
-    for key, contender in contenders.items():
-        try:
-            sweep_bench.timed(contender, WARM_UP_ALPHAS, base)
-        except sweep_bench.Unavailable as err:
-            unavailable[key] = str(err)
-            progress(f"note: {key} is recorded as null: {err}")
-    return unavailable
+def warm_up(contenders: dict[str, sweep_bench.Contender], base: Path) -> None:
+    """One untimed call of each at 10 alphas (imports, Ray's worker pool)."""
+    for contender in contenders.values():
+        sweep_bench.timed(contender, WARM_UP_ALPHAS, base)
 
 
 def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dict[str, Any]:
@@ -131,8 +124,8 @@ def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
     progress(f"Ray start-up: {ray_s:.1f} s (not counted in any contender)")
     contenders = sweep_contenders(databases)
     progress(f"warm-up: every contender once at {WARM_UP_ALPHAS} alphas, untimed")
-    unavailable = warm_up(contenders, base)
-    keys = [k for k in contenders if k not in unavailable]
+    warm_up(contenders, base)
+    keys = list(contenders)
     rows = []
     for n in plan.sizes:
         times: dict[str, list[float]] = {k: [] for k in keys}
@@ -140,13 +133,13 @@ def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
             for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:  # rotating start
                 times[key].append(sweep_bench.timed(contenders[key], n, base))
                 progress(f"sweep n={n:,} rep {rep + 1}/{plan.reps} {key}: {times[key][-1]:.2f} s")
-        row: dict[str, Any] = {"n": n, **{k: median(times.get(k, [None])) for k in contenders}}
+        row: dict[str, Any] = {"n": n, **{k: median(times[k]) for k in keys}}
         row["reps"] = times
         rows.append(row)
     import ray
 
     ray.shutdown()  # its processes stay out of the store and portal timings
-    return {"ray_startup_s": ray_s, "sweep": rows, "unavailable": unavailable}
+    return {"ray_startup_s": ray_s, "sweep": rows}
 
 
 # --- record stores and portal -------------------------------------------------------------
@@ -267,7 +260,7 @@ def store_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
 # --- output ---------------------------------------------------------------------------------
 
 
-def notes(plan: Plan, quick: bool, unavailable: dict[str, str]) -> list[str]:
+def notes(plan: Plan, quick: bool) -> list[str]:
     out = [
         f"Sweep: each time is the median of {plan.reps} runs. In each repetition the seven "
         "contenders run one after another (round robin, the first one rotating), in one "
@@ -299,7 +292,6 @@ def notes(plan: Plan, quick: bool, unavailable: dict[str, str]) -> list[str]:
         "chart data's first request (the portal keeps it once read) is the median over 6 "
         "different charts.",
     ]
-    out += [f"{key} is null: {why}" for key, why in unavailable.items()]
     if quick:
         out.append(
             "--quick: 10 and 100 alphas, 2 repetitions (not 3) of each sweep figure, stores "
@@ -341,7 +333,7 @@ def main() -> None:
         result.update(ray_startup_s=sweep["ray_startup_s"], sweep=sweep["sweep"])
         result.update(store_phase(plan, base, databases))
     result["targets"] = report.targets(result)
-    result["notes"] = notes(plan, args.quick, sweep["unavailable"])
+    result["notes"] = notes(plan, args.quick)
     write_outputs(result, args.out)
     print(args.out.with_suffix(".md").read_text())
 

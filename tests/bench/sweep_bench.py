@@ -7,7 +7,7 @@ For each number of alphas, in one process and one Ray instance (started once, no
 - tracking loop: the tutorial's loop logging each alpha as a run through `tracking`;
 - bare Tune: the sweep's trainable and checkpoints in a Tuner with no callbacks;
 - sweep: `run_sweep`, all of it (checks, Tune, the tracking callback, the result table);
-- packed sweep: the same with `pack="auto"` (skipped while `SweepSpec` has no `pack`).
+- packed sweep: the same with `pack="auto"`.
 Both Tune runs use the same Tune settings: reused trial actors, and Tune's own per-trial
 result files off, as the sweep has them. The workspace's database is created before the
 clock starts. Figures are medians over --repeat runs. `tests/bench/run.py` runs these side
@@ -35,7 +35,6 @@ import joblib
 
 from sweep import SweepSpec, run_sweep
 from sweep.data import load_dataset
-from sweep.errors import SweepInputError
 from sweep.spec import model_file_name
 from sweep.trainable import fit_cell
 from tests.bench.common import EXPERIMENT, alphas, median, progress, seconds
@@ -47,10 +46,6 @@ SEED = 66
 # A contender gets the number of alphas and an empty folder, does its untimed set-up (a
 # database to log to) and returns the call to time.
 Contender = Callable[[int, Path], Callable[[], None]]
-
-
-class Unavailable(Exception):
-    """This contender cannot run here (say, an option the code does not have yet)."""
 
 
 def diabetes() -> Any:
@@ -98,30 +93,19 @@ def tracking_loop(n: int, folder: Path) -> Callable[[], None]:
     return call
 
 
-def sweep_trainable() -> tuple[Callable[..., None], str, Callable[[dict], Any]]:
-    """The sweep's trainable, its config key, and one trial's value of it for a cell.
-
-    `train_cells` takes a list of cells (one here: no packing); older code had `train_cell`.
-    """
-    from sweep import trainable
-
-    if hasattr(trainable, "train_cells"):
-        return trainable.train_cells, "cells", lambda cell: [cell]
-    return trainable.train_cell, "cell", lambda cell: cell
-
-
 def tuner(n: int, folder: Path, callbacks: list[Any] | None = None) -> Any:
     """Ray Tune with the sweep's trainable, checkpoints and settings, and no tracking."""
     from ray import tune
 
-    train, key, value = sweep_trainable()
+    from sweep.trainable import train_cells
+
     trainable = tune.with_resources(
-        tune.with_parameters(train, data=diabetes(), estimator=ESTIMATOR, seed=SEED),
+        tune.with_parameters(train_cells, data=diabetes(), estimator=ESTIMATOR, seed=SEED),
         {"cpu": 1},
     )
     return tune.Tuner(
         trainable,
-        param_space={key: tune.grid_search([value({"alpha": a}) for a in alphas(n)])},
+        param_space={"cells": tune.grid_search([[{"alpha": a}] for a in alphas(n)])},
         tune_config=tune.TuneConfig(reuse_actors=True),
         run_config=tune.RunConfig(
             storage_path=str(folder / "tune"), callbacks=callbacks or [], verbose=0
@@ -152,13 +136,6 @@ def sweep(n: int, folder: Path, **options: Any) -> Callable[[], None]:
 
 
 def packed_sweep(n: int, folder: Path) -> Callable[[], None]:
-    """`sweep` with `pack="auto"`; Unavailable while `SweepSpec` has no `pack` option."""
-    try:
-        SweepSpec.create(alphas=alphas(n), pack="auto")
-    except SweepInputError as err:
-        if "unknown sweep option" in str(err):
-            raise Unavailable(f"SweepSpec has no pack option yet ({err})") from None
-        raise
     return sweep(n, folder, pack="auto")
 
 
@@ -199,12 +176,7 @@ def main() -> None:
     for n in args.sizes:
         row: dict[str, Any] = {"n": n}
         for name, contender in CONTENDERS.items():
-            try:
-                row[name] = median([timed(contender, n) for _ in range(args.repeat)])
-            except Unavailable as err:
-                progress(f"  {name} skipped: {err}")
-                row[name] = None
-                continue
+            row[name] = median([timed(contender, n) for _ in range(args.repeat)])
             progress(f"  {n:>5} alphas, {name:<16}: {row[name]:7.2f} s")
         rows.append(row)
     print(f"\nCPUs: {os.cpu_count()}; medians of {args.repeat} run(s)\n")
