@@ -69,6 +69,8 @@ def test_duplicate_run_ids_and_unknown_runs_are_refused(store: RecordStore) -> N
         store.get_run("ghost")
     with pytest.raises(NotFoundError):
         store.log_batch("ghost", metrics=[("m", 1.0)])
+    with pytest.raises(NotFoundError, match="'ghost'"):
+        store.set_status("ghost", RunStatus.COMPLETED)
     with pytest.raises(NotFoundError):
         store.create_run(10_000, "r2")
 

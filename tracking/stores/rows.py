@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-import sqlalchemy as sa
-
 from tracking.records import NewRun, RunRecord, is_finite
 
 
@@ -36,16 +34,6 @@ def param_columns(value: Any) -> tuple[str, float | None]:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite(value):
         number = float(value)
     return json.dumps(value, sort_keys=True, default=str), number
-
-
-def insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table) -> sa.Insert:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 def new_summary(run_id: str, name: str, experiment_id: int, number: int) -> dict[str, Any]:

@@ -29,12 +29,12 @@ from tracking.records import (
     utcnow,
 )
 from tracking.stores import schema as t
+from tracking.stores import statements as st
 from tracking.stores.base import RecordStore
 from tracking.stores.engine import create_engine, ensure_schema
 from tracking.stores.rows import (
     aware,
     fold_metrics,
-    insert_ignoring_duplicates,
     join_value,
     new_summary,
     param_columns,
@@ -197,7 +197,7 @@ class SqlRecordStore(RecordStore):
         if new:
             # Another process may add the same name meanwhile (PostgreSQL does not lock the
             # whole database as SQLite does): a duplicate is not an error here.
-            conn.execute(insert_ignoring_duplicates(conn, c), new)
+            conn.execute(st.insert_new(conn.dialect.name, c), new)
         # Columns are never removed, so what this process has seen stays true.
         self._known_columns.update((experiment_id, kind, n) for n in names)
 
@@ -215,26 +215,18 @@ class SqlRecordStore(RecordStore):
     ) -> RunRecord:
         start_time = start_time or utcnow()
         with self._tx(write=True) as conn:
-            # The counter update takes the experiment row's lock, so run numbers are
-            # assigned one at a time on PostgreSQL as well as on SQLite.
-            number = conn.execute(
-                sa.update(t.experiments)
-                .where(t.experiments.c.id == experiment_id)
-                .values(run_count=t.experiments.c.run_count + 1, last_activity=start_time)
-                .returning(t.experiments.c.run_count)
-            ).scalar_one_or_none()
-            if number is None:
-                raise NotFoundError(f"no experiment with id {experiment_id}")
+            number = self._next_numbers(conn, experiment_id, 1, start_time)
             conn.execute(
-                sa.insert(t.runs).values(
-                    run_id=run_id,
-                    experiment_id=experiment_id,
-                    number=number,
-                    status=RunStatus.RUNNING.value,
-                    display_name=display_name,
-                    start_time=start_time,
-                    heartbeat_at=start_time,
-                )
+                st.INSERT["runs"],
+                {
+                    "run_id": run_id,
+                    "experiment_id": experiment_id,
+                    "number": number,
+                    "status": RunStatus.RUNNING.value,
+                    "display_name": display_name,
+                    "start_time": start_time,
+                    "heartbeat_at": start_time,
+                },
             )
             self._insert_pairs(conn, t.run_properties, run_id, properties, experiment_id)
             self._insert_pairs(conn, t.run_tags, run_id, tags)
@@ -261,14 +253,7 @@ class SqlRecordStore(RecordStore):
         }
         records = []
         with self._tx(write=True) as conn:
-            last = conn.execute(
-                sa.update(t.experiments)
-                .where(t.experiments.c.id == experiment_id)
-                .values(run_count=t.experiments.c.run_count + len(runs), last_activity=latest)
-                .returning(t.experiments.c.run_count)
-            ).scalar_one_or_none()
-            if last is None:
-                raise NotFoundError(f"no experiment with id {experiment_id}")
+            last = self._next_numbers(conn, experiment_id, len(runs), latest)
             for number, run in enumerate(runs, start=last - len(runs) + 1):
                 rows_of(experiment_id, number, run, table_rows)
                 records.append(record_of(experiment_id, number, run))
@@ -281,10 +266,10 @@ class SqlRecordStore(RecordStore):
                 (t.metric_summaries, "summaries"),
             ):
                 if table_rows[key]:
-                    conn.execute(sa.insert(table), table_rows[key])
+                    conn.execute(st.INSERT[table.name], table_rows[key])
             files = [f.__dict__ for run in runs for f in run.files]
             if files:
-                conn.execute(sa.insert(t.files), files)
+                conn.execute(st.INSERT["files"], files)
             for kind, key, field_name in (
                 ("param", "params", "key"),
                 ("metric", "summaries", "name"),
@@ -292,6 +277,15 @@ class SqlRecordStore(RecordStore):
                 names = sorted({row[field_name] for row in table_rows[key]})
                 self._add_columns(conn, experiment_id, kind, names)
         return records
+
+    @staticmethod
+    def _next_numbers(conn: sa.Connection, experiment_id: int, count: int, at: datetime) -> int:
+        """Take the experiment's next `count` run numbers; return the last."""
+        values = {"b_experiment_id": experiment_id, "b_count": count, "b_at": at}
+        last = conn.execute(st.NEXT_NUMBERS, values).scalar_one_or_none()
+        if last is None:
+            raise NotFoundError(f"no experiment with id {experiment_id}")
+        return int(last)
 
     @staticmethod
     def _insert_pairs(
@@ -305,7 +299,7 @@ class SqlRecordStore(RecordStore):
             return
         extra = {} if experiment_id is None else {"experiment_id": experiment_id}
         conn.execute(
-            sa.insert(table),
+            st.INSERT[table.name],
             [{"run_id": run_id, "key": k, "value": str(v), **extra} for k, v in pairs.items()],
         )
 
@@ -422,22 +416,21 @@ class SqlRecordStore(RecordStore):
     ) -> None:
         end_time = end_time or utcnow()
         with self._tx(write=True) as conn:
-            experiment_id, number = self._running_run(conn, run_id)
+            finish = {
+                "b_run_id": run_id,
+                "b_status": status.value,
+                "b_end_time": end_time,
+                "b_error": error,
+            }
+            # No row back means no such run, or a finished one: _running_run says which.
+            row = conn.execute(st.FINISH_RUN, finish).first()
+            experiment_id, number = row or self._running_run(conn, run_id)
             if properties:
                 props = {k: (str(v), None) for k, v in properties.items()}
                 self._set_once(conn, t.run_properties, run_id, (experiment_id, number), props)
             for record in files:
                 self._insert_file(conn, record)
-            conn.execute(
-                sa.update(t.runs)
-                .where(t.runs.c.run_id == run_id)
-                .values(status=status.value, end_time=end_time, error=error)
-            )
-            conn.execute(
-                sa.update(t.experiments)
-                .where(t.experiments.c.id == experiment_id)
-                .values(last_activity=end_time)
-            )
+            conn.execute(st.TOUCH_EXPERIMENT, {"b_experiment_id": experiment_id, "b_at": end_time})
 
     def heartbeat(self, run_ids: Sequence[str], at: datetime | None = None) -> None:
         if not run_ids:
@@ -469,11 +462,7 @@ class SqlRecordStore(RecordStore):
         self, conn: sa.Connection, run_id: str, *, must_run: bool = True
     ) -> tuple[int, int]:
         """Lock the run's row; return its experiment id and number, checking it is running."""
-        row = conn.execute(
-            sa.select(t.runs.c.status, t.runs.c.experiment_id, t.runs.c.number)
-            .where(t.runs.c.run_id == run_id)
-            .with_for_update()
-        ).first()
+        row = conn.execute(st.RUN_STATE, {"b_run_id": run_id}).first()
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r} in this workspace")
         if must_run and row.status != RunStatus.RUNNING.value:
@@ -529,29 +518,25 @@ class SqlRecordStore(RecordStore):
         """
         is_params = table is t.params
         text = table.c.value_json if is_params else table.c.value
-        existing = dict(
-            conn.execute(
-                sa.select(table.c.key, text).where(
-                    table.c.run_id == run_id, table.c.key.in_(list(wanted))
-                )
-            ).all()
-        )
-        for key, value in existing.items():
-            if wanted[key][0] != value:
-                raise ConflictError(
-                    f"{'param' if is_params else 'property'} {key!r} of run {run_id!r} is "
-                    f"already {value}; it cannot be changed to {wanted[key][0]}"
-                )
         experiment_id, run_number = run
         rows = [
             {"run_id": run_id, "key": key, "experiment_id": experiment_id, text.key: value}
             | ({"value_num": numeric, "number": run_number} if is_params else {})
             for key, (value, numeric) in wanted.items()
-            if key not in existing
         ]
-        if rows:
-            conn.execute(sa.insert(table), rows)
-        return [str(row["key"]) for row in rows]
+        inserted = set(conn.execute(st.insert_new(conn.dialect.name, table), rows).scalars())
+        kept = [key for key in wanted if key not in inserted]
+        if kept:
+            existing = conn.execute(
+                sa.select(table.c.key, text).where(table.c.run_id == run_id, table.c.key.in_(kept))
+            )
+            for key, value in existing:
+                if wanted[key][0] != value:
+                    raise ConflictError(
+                        f"{'param' if is_params else 'property'} {key!r} of run {run_id!r} is "
+                        f"already {value}; it cannot be changed to {wanted[key][0]}"
+                    )
+        return [key for key in wanted if key in inserted]
 
     def _write_metrics(
         self,
@@ -566,29 +551,28 @@ class SqlRecordStore(RecordStore):
         `run` is the run's (experiment id, number).
         """
         experiment_id, number = run
-        s = t.metric_summaries
         names = sorted({name for name, _ in values})
         old = {
             row.name: row._asdict()
-            for row in conn.execute(sa.select(s).where(s.c.run_id == run_id, s.c.name.in_(names)))
+            for row in conn.execute(st.SUMMARIES, {"b_run_id": run_id, "b_names": names})
         }
         summaries = {
             name: old.get(name) or new_summary(run_id, name, experiment_id, number)
             for name in names
         }
         rows = fold_metrics(run_id, values, summaries, timestamp)
-        conn.execute(sa.insert(t.metrics), rows)
+        conn.execute(st.INSERT["metrics"], rows)
         new = [summary for name, summary in summaries.items() if name not in old]
         if new:
-            conn.execute(sa.insert(s), new)
+            conn.execute(st.INSERT["metric_summaries"], new)
             self._add_columns(conn, experiment_id, "metric", [row["name"] for row in new])
-        for name in old:
-            summary = summaries[name]
-            conn.execute(
-                sa.update(s)
-                .where(s.c.run_id == run_id, s.c.name == name)
-                .values({k: summary[k] for k in ("last", "last_special", "min", "max", "count")})
-            )
+        if old:
+            changed = [
+                {"b_run_id": run_id, "b_name": name}
+                | {k: summaries[name][k] for k in ("last", "last_special", "min", "max", "count")}
+                for name in old
+            ]
+            conn.execute(st.UPDATE_SUMMARY, changed)
 
     def get_metric_history(self, run_id: str) -> list[MetricValue]:
         m = t.metrics
@@ -633,7 +617,7 @@ class SqlRecordStore(RecordStore):
         ).first()
         if exists:
             raise ConflictError(f"run {record.run_id!r} already has a file named {record.name!r}")
-        conn.execute(sa.insert(t.files).values(**record.__dict__))
+        conn.execute(st.INSERT["files"], record.__dict__)
 
     def list_files(self, run_id: str) -> list[FileRecord]:
         f = t.files

@@ -1,0 +1,69 @@
+"""The statements of the record store's write path, built once.
+
+A notebook that logs one run at a time runs these a dozen times per run. Building a
+SQLAlchemy statement and its cache key costs more than SQLite takes to execute it, so each
+is built here once, with bound parameters, and executed with a dict of values. Names that
+start with `b_` are parameters; others are column values.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import bindparam as param
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracking.records import RunStatus
+from tracking.stores import schema as t
+
+_e, _r, _s = t.experiments, t.runs, t.metric_summaries
+
+# Take the next `b_count` run numbers of an experiment; returns the last one. The update
+# takes the experiment row's lock, so numbers are given out one at a time on PostgreSQL too.
+NEXT_NUMBERS = (
+    sa.update(_e)
+    .where(_e.c.id == param("b_experiment_id"))
+    .values(run_count=_e.c.run_count + param("b_count"), last_activity=param("b_at"))
+    .returning(_e.c.run_count)
+)
+
+TOUCH_EXPERIMENT = (
+    sa.update(_e).where(_e.c.id == param("b_experiment_id")).values(last_activity=param("b_at"))
+)
+
+# A run's state, its row locked (PostgreSQL) for the rest of the transaction.
+RUN_STATE = (
+    sa.select(_r.c.status, _r.c.experiment_id, _r.c.number)
+    .where(_r.c.run_id == param("b_run_id"))
+    .with_for_update()
+)
+
+# End a running run; returns its (experiment id, number), or nothing if it is not running.
+FINISH_RUN = (
+    sa.update(_r)
+    .where(_r.c.run_id == param("b_run_id"), _r.c.status == RunStatus.RUNNING.value)
+    .values(status=param("b_status"), end_time=param("b_end_time"), error=param("b_error"))
+    .returning(_r.c.experiment_id, _r.c.number)
+)
+
+SUMMARIES = sa.select(_s).where(
+    _s.c.run_id == param("b_run_id"), _s.c.name.in_(param("b_names", expanding=True))
+)
+
+# Executed with the new column values, and the run id and metric name as `b_` parameters.
+UPDATE_SUMMARY = sa.update(_s).where(_s.c.run_id == param("b_run_id"), _s.c.name == param("b_name"))
+
+INSERT = {table.name: sa.insert(table) for table in t.metadata.sorted_tables}
+
+
+def insert_new(dialect: str, table: sa.Table) -> sa.Insert:
+    """INSERT that skips rows whose key exists; for tables with a `key` column it returns
+    the keys it inserted."""
+    return _INSERT_NEW[dialect, table.name]
+
+
+_INSERT_NEW = {
+    (dialect, table.name): (statement.returning(table.c.key) if "key" in table.c else statement)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for table in (t.params, t.run_properties, t.experiment_columns)
+    for statement in (insert(table).on_conflict_do_nothing(),)
+}
