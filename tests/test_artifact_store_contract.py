@@ -65,6 +65,9 @@ def test_missing_objects_and_foreign_uris(store: ArtifactStore) -> None:
     for outside in ("file:///etc/passwd", "s3://other-bucket/x", store.root_uri + "/../x"):
         with pytest.raises(ValidationError), store.open(outside):
             pass
+        with pytest.raises(ValidationError):
+            store.check_inside(outside)
+    store.check_inside(store.uri_for("runs/not-yet-written/model.pkl"))
 
 
 def test_check_writable_passes_on_usable_storage(store: ArtifactStore) -> None:

@@ -35,13 +35,20 @@ class LocalArtifactStore(ArtifactStore):
         return resolved
 
     def _path_of(self, uri: str) -> Path:
+        return self._contained(self._named_path(uri), repr(uri))
+
+    def _named_path(self, uri: str) -> Path:
         parsed = urlparse(uri)
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
             raise ValidationError(f"{uri!r} is not a file:// URI of the storage folder {self.root}")
-        return self._contained(Path(unquote(parsed.path)), repr(uri))
+        return Path(unquote(parsed.path))
 
     def check_inside(self, uri: str) -> None:
-        self._path_of(uri)
+        # A name inside the root by its spelling alone passes without touching the disk (a
+        # sweep checks one per run); every read resolves symlinks again (`_path_of`).
+        named = self._named_path(uri)
+        if not Path(os.path.normpath(named)).is_relative_to(self.root):
+            self._contained(named, repr(uri))
 
     def put(self, key: str, source: BinaryIO | Path) -> StoredObject:
         # Checked before any folder is made: a symlinked folder on the way must not get
