@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -47,6 +47,18 @@ def test_run_numbers_count_up_within_each_experiment(store: RecordStore) -> None
     summaries = {s.experiment.name: s for s in store.list_experiments()}
     assert summaries["a"].run_count == 3
     assert summaries["b"].last_activity is not None
+
+
+def test_last_activity_is_the_latest_run_start_or_end(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    started = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    store.create_run(exp, "early", start_time=started)
+    store.create_run(exp, "late", start_time=started + timedelta(hours=1))
+    (summary,) = store.list_experiments()
+    assert summary.last_activity == started + timedelta(hours=1)
+    store.set_status("early", RunStatus.COMPLETED, end_time=started + timedelta(hours=2))
+    (summary,) = store.list_experiments()
+    assert summary.last_activity == started + timedelta(hours=2)
 
 
 def test_a_new_run_is_running_with_its_properties_and_tags(store: RecordStore) -> None:

@@ -22,6 +22,7 @@ experiments = sa.Table(
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
+    # The latest run start; list_experiments adds the latest run end from the runs table.
     sa.Column("last_activity", sa.DateTime(timezone=True)),
     sa.Column("primary_metric", sa.String(255)),
     sa.Column("primary_goal", sa.String(8), nullable=False, server_default="min"),

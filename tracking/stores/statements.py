@@ -8,6 +8,9 @@ start with `b_` are parameters; others are column values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy import bindparam as param
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,10 +27,6 @@ NEXT_NUMBERS = (
     .where(_e.c.id == param("b_experiment_id"))
     .values(run_count=_e.c.run_count + param("b_count"), last_activity=param("b_at"))
     .returning(_e.c.run_count)
-)
-
-TOUCH_EXPERIMENT = (
-    sa.update(_e).where(_e.c.id == param("b_experiment_id")).values(last_activity=param("b_at"))
 )
 
 # A run's state, its row locked (PostgreSQL) for the rest of the transaction.
@@ -56,14 +55,18 @@ INSERT = {table.name: sa.insert(table) for table in t.metadata.sorted_tables}
 
 
 def insert_new(dialect: str, table: sa.Table) -> sa.Insert:
-    """INSERT that skips rows whose key exists; for tables with a `key` column it returns
-    the keys it inserted."""
+    """INSERT that skips rows whose key exists; of the rows it inserts, it returns the
+    primary key's columns other than `run_id` (for params: the key)."""
     return _INSERT_NEW[dialect, table.name]
 
 
+def _skipping_existing(insert: Callable[[sa.Table], Any], table: sa.Table) -> sa.Insert:
+    key = [c for c in table.primary_key.columns if c.name != "run_id"]
+    return insert(table).on_conflict_do_nothing().returning(*key)
+
+
 _INSERT_NEW = {
-    (dialect, table.name): (statement.returning(table.c.key) if "key" in table.c else statement)
+    (dialect, table.name): _skipping_existing(insert, table)
     for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-    for table in (t.params, t.run_properties, t.experiment_columns)
-    for statement in (insert(table).on_conflict_do_nothing(),)
+    for table in (t.params, t.run_properties, t.metric_summaries, t.experiment_columns)
 }
