@@ -324,14 +324,15 @@ class SqlRecordStore(RecordStore):
     def _run_records(self, conn: sa.Connection, run_ids: Sequence[str]) -> list[RunRecord]:
         """The runs with these ids, in the order given (missing ids are left out)."""
         rows = {
-            r.run_id: r for r in conn.execute(sa.select(t.runs).where(t.runs.c.run_id.in_(run_ids)))
+            r.run_id: r
+            for r in conn.execute(sa.select(t.runs).where(t.runs.c.run_id.in_(run_ids))).all()
         }
         pairs: dict[tuple[str, str], dict[str, str]] = {}
         for table, kind in ((t.run_properties, "properties"), (t.run_tags, "tags")):
             query = sa.select(table.c.run_id, table.c.key, table.c.value).where(
                 table.c.run_id.in_(run_ids)
             )
-            for rid, key, value in conn.execute(query):
+            for rid, key, value in conn.execute(query).all():
                 pairs.setdefault((rid, kind), {})[key] = value
         return [
             RunRecord(
@@ -389,12 +390,14 @@ class SqlRecordStore(RecordStore):
     def _run_rows(self, conn: sa.Connection, run_ids: Sequence[str]) -> list[RunRow]:
         params: dict[str, dict[str, Any]] = {}
         query = sa.select(t.params.c.run_id, t.params.c.key, t.params.c.value_json)
-        for rid, key, value in conn.execute(query.where(t.params.c.run_id.in_(run_ids))):
+        for rid, key, value in conn.execute(query.where(t.params.c.run_id.in_(run_ids))).all():
             params.setdefault(rid, {})[key] = json.loads(value)
         last: dict[str, dict[str, float]] = {}
         s = t.metric_summaries
         summaries = sa.select(s.c.run_id, s.c.name, s.c.last, s.c.last_special)
-        for rid, name, value, special in conn.execute(summaries.where(s.c.run_id.in_(run_ids))):
+        for rid, name, value, special in conn.execute(
+            summaries.where(s.c.run_id.in_(run_ids))
+        ).all():
             last.setdefault(rid, {})[name] = join_value(value, special)
         return [
             RunRow(record, params.get(record.run_id, {}), last.get(record.run_id, {}))
