@@ -277,21 +277,21 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(9, 6))
     rows = result["sweep"]
+    ends = []  # (x, y, label, colour) of each line's last point
     for key, label in SWEEP_LABELS.items():
         points = [(r["n"], 1000 * r[key] / r["n"]) for r in rows if r[key] is not None]
         if not points:
             continue
         xs, ys = zip(*points, strict=True)
         (line,) = ax.plot(xs, ys, LINE_STYLES.get(key, "-"), marker="o", label=label)
+        ends.append((xs[-1], ys[-1], label, line.get_color()))
+    # End labels of lines that finish close together are moved apart, not drawn over each other.
+    ends.sort(key=lambda end: end[1])
+    for (x, y, label, colour), at in zip(ends, _spread([e[1] for e in ends]), strict=True):
         ax.annotate(
-            label,
-            (xs[-1], ys[-1]),
-            xytext=(6, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-            color=line.get_color(),
-        )
+            label, (x, y), xytext=(x * 1.15, at), textcoords="data", va="center", fontsize=8,
+            color=colour,
+        )  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("number of trials (alphas)")
@@ -304,7 +304,16 @@ def plot(result: dict[str, Any], path: Path) -> None:
     )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    ax.set_xlim(right=max(r["n"] for r in rows) * 4)  # room for the end labels
+    ax.set_xlim(right=max(r["n"] for r in rows) * 5)  # room for the end labels
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _spread(values: list[float], gap_decades: float = 0.05) -> list[float]:
+    """Label heights for ascending `values` on a log axis, at least `gap_decades` apart."""
+    heights: list[float] = []
+    for value in values:
+        low = math.log10(value)
+        heights.append(max(low, heights[-1] + gap_decades) if heights else low)
+    return [10**h for h in heights]
