@@ -42,8 +42,6 @@ from tracking.stores.rows import (
     rows_of,
 )
 
-_SUMMARISED_HINTS = 100_000
-
 
 class SqlRecordStore(RecordStore):
     """Records in a SQL database: SQLite (the default) or PostgreSQL.
@@ -57,9 +55,6 @@ class SqlRecordStore(RecordStore):
         self._engine = engine
         self._writer = engine.execution_options(tracking_write=True)
         self._known_columns: set[tuple[int, str, str]] = set()
-        # (run id, metric name) whose summary this process wrote: only a hint (see
-        # _write_metrics), since other processes write too and transactions roll back.
-        self._summarised: set[tuple[str, str]] = set()
         ensure_schema(engine)
 
     @classmethod
@@ -565,50 +560,27 @@ class SqlRecordStore(RecordStore):
         """
         experiment_id, number = run
         names = sorted({name for name, _ in values})
-
-        def fold(summaries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-            return fold_metrics(
-                run_id, [v for v in values if v[0] in summaries], summaries, timestamp
-            )
-
-        rows: list[dict[str, Any]] = []
-        created: set[str] = set()
-        # A name this process has not summarised for the run is most likely new: its
-        # summary is inserted at once, and read first only if it exists after all.
-        guessed = [n for n in names if (run_id, n) not in self._summarised]
-        if guessed:
-            fresh = {n: new_summary(run_id, n, experiment_id, number) for n in guessed}
-            folded = fold(fresh)
-            insert = st.insert_new(conn.dialect.name, t.metric_summaries)
-            created = set(conn.execute(insert, list(fresh.values())).scalars())
-            rows += [row for row in folded if row["name"] in created]
-        rest = [n for n in names if n not in created]
-        if rest:
-            old = {
-                row.name: row._asdict()
-                for row in conn.execute(st.SUMMARIES, {"b_run_id": run_id, "b_names": rest})
-            }
-            summaries = {
-                n: old.get(n) or new_summary(run_id, n, experiment_id, number) for n in rest
-            }
-            rows += fold(summaries)
-            missing = [summaries[n] for n in rest if n not in old]
-            if missing:
-                conn.execute(st.INSERT["metric_summaries"], missing)
-                created.update(n for n in rest if n not in old)
-            if old:
-                changed = [
-                    {"b_run_id": run_id, "b_name": n}
-                    | {k: summaries[n][k] for k in ("last", "last_special", "min", "max", "count")}
-                    for n in old
-                ]
-                conn.execute(st.UPDATE_SUMMARY, changed)
+        old = {
+            row.name: row._asdict()
+            for row in conn.execute(st.SUMMARIES, {"b_run_id": run_id, "b_names": names})
+        }
+        summaries = {
+            name: old.get(name) or new_summary(run_id, name, experiment_id, number)
+            for name in names
+        }
+        rows = fold_metrics(run_id, values, summaries, timestamp)
         conn.execute(st.INSERT["metrics"], rows)
-        if created:
-            self._add_columns(conn, experiment_id, "metric", sorted(created))
-        if len(self._summarised) > _SUMMARISED_HINTS:
-            self._summarised.clear()
-        self._summarised.update((run_id, n) for n in names)
+        new = [summary for name, summary in summaries.items() if name not in old]
+        if new:
+            conn.execute(st.INSERT["metric_summaries"], new)
+            self._add_columns(conn, experiment_id, "metric", [row["name"] for row in new])
+        if old:
+            changed = [
+                {"b_run_id": run_id, "b_name": name}
+                | {k: summaries[name][k] for k in ("last", "last_special", "min", "max", "count")}
+                for name in old
+            ]
+            conn.execute(st.UPDATE_SUMMARY, changed)
 
     def get_metric_history(self, run_id: str) -> list[MetricValue]:
         m = t.metrics

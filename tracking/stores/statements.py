@@ -1,6 +1,6 @@
 """The statements of the record store's write path, built once.
 
-A notebook that logs one run at a time runs these a dozen times per run. Building a
+A notebook that logs one run at a time runs about ten of these per run. Building a
 SQLAlchemy statement and its cache key costs more than SQLite takes to execute it, so each
 is built here once, with bound parameters, and executed with a dict of values. Names that
 start with `b_` are parameters; others are column values.
@@ -68,5 +68,5 @@ def _skipping_existing(insert: Callable[[sa.Table], Any], table: sa.Table) -> sa
 _INSERT_NEW = {
     (dialect, table.name): _skipping_existing(insert, table)
     for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-    for table in (t.params, t.run_properties, t.metric_summaries, t.experiment_columns)
+    for table in (t.params, t.run_properties, t.experiment_columns)
 }
