@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pyarrow import fs
 from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
 
@@ -58,7 +59,7 @@ Properties = Mapping[str, Any] | Callable[["Trial", int], Mapping[str, Any]]
 
 def checkpoint_uri(path: str, filesystem: Any) -> str:
     """The URI of a checkpoint path on its pyarrow filesystem (local or S3)."""
-    if "S3FileSystem" in {cls.__name__ for cls in type(filesystem).__mro__}:
+    if isinstance(filesystem, fs.S3FileSystem):
         return f"s3://{path.lstrip('/')}"
     return Path(path).absolute().as_uri()
 
@@ -333,8 +334,6 @@ class TrackingCallback(tune.Callback):
         """Every file of a trial's last checkpoint, each read once for its hash."""
         if checkpoint is None or checkpoint.filesystem is None:
             return []
-        from pyarrow import fs
-
         root = checkpoint_uri(checkpoint.path, checkpoint.filesystem)
         records = []
         selector = fs.FileSelector(checkpoint.path, recursive=True)

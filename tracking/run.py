@@ -375,8 +375,7 @@ class Run:
                 f"({record.sha256!r}), so its bytes cannot be verified; it was not loaded"
             )
         with tempfile.TemporaryDirectory() as folder:
-            path = self.download_file(name, Path(folder) / "model")
-            return joblib.load(path)
+            return joblib.load(self._fetch(record, Path(folder) / "model"))
 
     def __repr__(self) -> str:
         return (
