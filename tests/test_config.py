@@ -19,13 +19,12 @@ def _write(folder: Path, data: object, name: str = "config.json") -> Path:
 
 
 def test_no_config_means_the_embedded_workspace_announced_once(
-    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    in_tmp: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tracking.config, "_announced", False)
     ws = Workspace.from_config()
     Workspace.from_config()
-    err = capsys.readouterr().err
-    assert err.count("using the local workspace") == 1
+    assert caplog.text.count("using the local workspace") == 1
     assert ws.tracking_uri == f"sqlite:///{in_tmp / 'workspace' / 'records.db'}"
     assert ws.storage_uri == (in_tmp / "workspace" / "storage").as_uri()
     Experiment(ws, "e")

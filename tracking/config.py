@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ FIELDS = (
 AZURE_FIELDS = ("subscription_id", "resource_group", "workspace_name")
 
 _announced = False
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,16 @@ def default_config(folder: Path) -> WorkspaceConfig:
 
 
 def announce_default(config: WorkspaceConfig) -> None:
-    """Say once per process, on stderr, that the embedded workspace is in use."""
+    """Say once per process, as a logged warning, that the embedded workspace is in use.
+
+    With logging not set up, Python prints it on stderr.
+    """
     global _announced
     if not _announced:
         _announced = True
-        print(
-            f"tracking: no config.json found; using the local workspace in "
-            f"{config.base_dir / DEFAULT_FOLDER if config.base_dir else DEFAULT_FOLDER}",
-            file=sys.stderr,
+        log.warning(
+            "tracking: no config.json found; using the local workspace in %s",
+            config.base_dir / DEFAULT_FOLDER if config.base_dir else DEFAULT_FOLDER,
         )
 
 

@@ -31,5 +31,9 @@ class StorageError(TrackingError):
     """The records database or the artifact storage (a folder, an S3 bucket) is unusable."""
 
 
+class SchemaError(StorageError):
+    """A records database whose schema version this release does not read as it is."""
+
+
 class IntegrityError(TrackingError):
     """A stored file whose content no longer matches the SHA-256 recorded for it."""

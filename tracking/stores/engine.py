@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
-from tracking.errors import ConfigError, StorageError
-from tracking.stores import schema
+from tracking.errors import ConfigError, SchemaError, StorageError
+from tracking.stores import migrate, schema
 
 SQLITE_BUSY_TIMEOUT_S = 60
 # Any constant will do: it names the lock that serialises schema creation on PostgreSQL.
 _SCHEMA_LOCK_ID = 0x7261_7973  # "rays"
+log = logging.getLogger(__name__)
 
 
 def create_engine(uri: str, *, base_dir: Path | None = None) -> sa.Engine:
@@ -89,25 +95,158 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
 
 
 def ensure_schema(engine: sa.Engine) -> None:
-    """Create the tables if they are missing; safe when many processes do it at once."""
-    writer = engine.execution_options(tracking_write=True)
+    """Make the database ready for this release: create the tables, or upgrade an old SQLite.
+
+    A database at this release's version costs one read. A new one gets its tables; a
+    SQLite file of an older version is copied to `<file>.bak-<version>` and upgraded; an
+    older PostgreSQL database is left alone (other clients may still run the release that
+    wrote it) and refused with the command that upgrades it. Creating and upgrading hold
+    the schema lock (PostgreSQL's advisory lock, SQLite's write lock), so two processes do
+    either once.
+
+    Raises:
+        SchemaError: the schema is newer than this release, or an older PostgreSQL one.
+        StorageError: the database cannot be opened.
+    """
+    url = engine.url.render_as_string(hide_password=True)
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with writer.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
-            schema.metadata.create_all(conn, checkfirst=True)
-            version = conn.execute(
-                sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-            ).scalar_one_or_none()
-            if version is None:
-                conn.execute(
-                    sa.insert(schema.meta).values(key="schema_version", value=schema.SCHEMA_VERSION)
-                )
-            elif version != schema.SCHEMA_VERSION:
-                raise ConfigError(
-                    f"the tracking database has schema version {version}; this release reads "
-                    f"version {schema.SCHEMA_VERSION}"
-                )
-    except (sa_exc.OperationalError, sa_exc.InterfaceError) as err:
-        url = engine.url.render_as_string(hide_password=True)
+        with engine.connect() as conn:
+            version = migrate.read_version(conn)
+        if version is not None and _check(version, url, allow_upgrade=sqlite) == 0:
+            return
+        result = _upgrade_locked(engine, url, allow=sqlite)
+    except sa_exc.DBAPIError as err:
         raise StorageError(f"cannot open the tracking database {url}: {err.orig}") from None
+    if result.before is not None and result.before != result.after:
+        log.warning(
+            "upgraded the tracking database %s from schema version %s to %s; the old file "
+            "is kept as %s",
+            url,
+            result.before,
+            result.after,
+            result.backup,
+        )
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade_schema` did: the versions before (None: a new database) and after."""
+
+    before: str | None
+    after: str
+    backup: Path | None = None  # the copy of a SQLite file taken first
+
+
+def upgrade_schema(
+    engine: sa.Engine, *, on_step: Callable[[str, str], None] | None = None
+) -> Upgrade:
+    """Bring the database to this release's schema: create it, or run the migrations.
+
+    A SQLite file is first copied to `<file>.bak-<version>`; PostgreSQL is upgraded in one
+    transaction (back it up with pg_dump first: a downgrade is not promised).
+
+    Raises:
+        SchemaError: the schema is newer than this release's.
+        StorageError: the database cannot be opened or written.
+    """
+    url = engine.url.render_as_string(hide_password=True)
+    try:
+        return _upgrade_locked(engine, url, allow=True, on_step=on_step)
+    except sa_exc.DBAPIError as err:
+        raise StorageError(
+            f"cannot upgrade the tracking database {url}, which is left as it was: {err.orig}"
+        ) from None
+
+
+def read_schema_version(engine: sa.Engine) -> str | None:
+    """The database's schema version (None: it has no record tables yet).
+
+    Raises:
+        StorageError: the database cannot be read.
+    """
+    try:
+        with engine.connect() as conn:
+            return migrate.read_version(conn)
+    except sa_exc.DBAPIError as err:
+        url = engine.url.render_as_string(hide_password=True)
+        raise StorageError(f"cannot read the tracking database {url}: {err.orig}") from None
+
+
+def _upgrade_locked(
+    engine: sa.Engine,
+    url: str,
+    *,
+    allow: bool,
+    on_step: Callable[[str, str], None] | None = None,
+) -> Upgrade:
+    """Create or upgrade under the schema lock; `allow=False` refuses to upgrade."""
+    with engine.execution_options(tracking_write=True).begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
+        version = migrate.read_version(conn)  # again: another process may have been first
+        if version is None:
+            _create(conn, url)
+            return Upgrade(None, migrate.HEAD)
+        order = _check(version, url, allow_upgrade=allow)
+        if order == 0:
+            return Upgrade(version, version)
+        backup = _backup_sqlite(engine, version) if engine.dialect.name == "sqlite" else None
+        try:
+            migrate.upgrade(conn, on_step=on_step)
+        except BaseException:
+            if backup is not None:  # the transaction rolls back: nothing to keep a copy of
+                backup.unlink()
+            raise
+        return Upgrade(version, migrate.HEAD, backup)
+
+
+def _create(conn: sa.Connection, url: str) -> None:
+    """Make this release's tables in an empty database (all at once, not by migrations)."""
+    inspector = sa.inspect(conn)
+    ours = [name for name in schema.metadata.tables if inspector.has_table(name)]
+    if ours:
+        raise SchemaError(
+            f"the tracking database {url} has table(s) {', '.join(ours)} but no schema "
+            "version: it is not a raysweep workspace, or a damaged one"
+        )
+    schema.metadata.create_all(conn)
+    conn.execute(sa.insert(schema.meta).values(key="schema_version", value=migrate.HEAD))
+
+
+def _check(version: str, url: str, *, allow_upgrade: bool) -> int:
+    """`migrate.compare(version)`, refusing a newer schema, and an older one unless allowed."""
+    try:
+        order = migrate.compare(version)
+    except ValueError:
+        raise SchemaError(
+            f"the tracking database {url} has schema version {version!r}, which no release "
+            "of raysweep wrote"
+        ) from None
+    if order > 0:
+        raise SchemaError(
+            f"the tracking database {url} has schema version {version}, newer than this "
+            f"release's {migrate.HEAD}: upgrade raysweep (pip install -U raysweep)"
+        )
+    if order < 0 and not allow_upgrade:
+        raise SchemaError(
+            f"the tracking database {url} has schema version {version} and this release "
+            f"needs {migrate.HEAD}: run 'python -m tracking db upgrade' with the workspace's "
+            "config (see README, Upgrading)"
+        )
+    return order
+
+
+def _backup_sqlite(engine: sa.Engine, version: str) -> Path:
+    """Copy the SQLite file, as of its last commit, to `<file>.bak-<version>` (or -2, -3 ...)."""
+    path = Path(str(engine.url.database))
+    target = path.with_name(f"{path.name}.bak-{version}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.bak-{version}-{n}")
+    # A second connection reads the last committed state while this process holds the
+    # write lock (WAL mode lets readers through), so the copy is consistent.
+    with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+    return target
