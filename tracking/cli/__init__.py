@@ -66,6 +66,11 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _line(message: str) -> str:
+    """`message` on one line, with any password in a URL replaced by '***'."""
+    return redact(" ".join(message.split()))
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run one command; returns the exit code."""
     out = out or sys.stdout
@@ -73,11 +78,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         args = build_parser().parse_args(argv)
         return int(args.run(args, out) or EXIT_OK)
     except CliExit as stop:
-        print(redact(str(stop)), file=sys.stderr)
+        print(_line(str(stop)), file=sys.stderr)
         return stop.code
     except TrackingError as err:
         bad_input = isinstance(err, (ConfigError, ValidationError, NotFoundError, SchemaError))
-        print(f"{PROG}: {redact(str(err))}", file=sys.stderr)
+        print(_line(f"{PROG}: {err}"), file=sys.stderr)
         return EXIT_BAD_INPUT if bad_input else EXIT_FAILED
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -117,7 +117,9 @@ def ensure_schema(engine: sa.Engine) -> None:
             return
         result = _upgrade_locked(engine, url, allow=sqlite)
     except sa_exc.DBAPIError as err:
-        raise StorageError(f"cannot open the tracking database {url}: {err.orig}") from None
+        raise StorageError(
+            f"cannot open the tracking database {url}: {_one_line(err.orig)}"
+        ) from None
     if result.before is not None and result.before != result.after:
         log.warning(
             "upgraded the tracking database %s from schema version %s to %s; the old file "
@@ -155,7 +157,8 @@ def upgrade_schema(
         return _upgrade_locked(engine, url, allow=True, on_step=on_step)
     except sa_exc.DBAPIError as err:
         raise StorageError(
-            f"cannot upgrade the tracking database {url}, which is left as it was: {err.orig}"
+            f"cannot upgrade the tracking database {url}, which is left as it was: "
+            f"{_one_line(err.orig)}"
         ) from None
 
 
@@ -170,7 +173,9 @@ def read_schema_version(engine: sa.Engine) -> str | None:
             return migrate.read_version(conn)
     except sa_exc.DBAPIError as err:
         url = engine.url.render_as_string(hide_password=True)
-        raise StorageError(f"cannot read the tracking database {url}: {err.orig}") from None
+        raise StorageError(
+            f"cannot read the tracking database {url}: {_one_line(err.orig)}"
+        ) from None
 
 
 def _upgrade_locked(
@@ -199,6 +204,11 @@ def _upgrade_locked(
                 backup.unlink()
             raise
         return Upgrade(version, migrate.HEAD, backup)
+
+
+def _one_line(err: BaseException | None) -> str:
+    """A driver's message on one line (psycopg's carry hints on lines of their own)."""
+    return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
 
 
 def _create(conn: sa.Connection, url: str) -> None:

@@ -1,0 +1,147 @@
+"""`python -m tracking`: the workspace's command line, as a terminal and a script use it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.net import free_port
+from tracking import Experiment, Workspace
+from tracking.cli import main
+
+
+@pytest.fixture
+def workspace(in_tmp: Path) -> Workspace:
+    """A config.json in the current folder, and an experiment of four runs."""
+    (in_tmp / "config.json").write_text(
+        json.dumps({"tracking_uri": "sqlite:///records.db", "storage_uri": "storage"})
+    )
+    ws = Workspace.from_config()
+    experiment = Experiment(ws, "diabetes")
+    for alpha, rmse in ((0.1, 57.0), (0.5, 55.5), (1.0, float("nan"))):
+        with experiment.start_logging() as run:
+            run.log_params({"alpha": alpha})
+            run.log("rmse", rmse)
+    experiment.start_logging().fail("ValueError: bad alpha")
+    Experiment(ws, "empty")
+    return ws
+
+
+def _run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_experiments_lists_each_with_its_runs(workspace: Workspace) -> None:
+    code, out = _run("experiments", "--format", "json")
+    assert code == 0
+    assert [(e["name"], e["runs"]) for e in json.loads(out)] == [("diabetes", 4), ("empty", 0)]
+
+
+def test_runs_sorted_by_a_metric_with_missing_values_last(workspace: Workspace) -> None:
+    code, out = _run("runs", "diabetes", "--sort", "metrics.rmse", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["metrics.rmse"] for r in rows] == ["55.5", "57", "nan", ""]
+    assert [r["params.alpha"] for r in rows] == ["0.5", "0.1", "1", ""]
+    assert rows[3]["status"] == "Failed"
+    assert list(rows[0])[:6] == [
+        "number",
+        "run_id",
+        "status",
+        "display_name",
+        "start_time",
+        "end_time",
+    ]
+
+
+def test_runs_as_json_keep_params_and_metrics_apart(workspace: Workspace) -> None:
+    code, out = _run("runs", "diabetes", "--desc", "--limit", "2", "--format", "json")
+    assert code == 0
+    runs = json.loads(out)
+    assert [r["number"] for r in runs] == [4, 3]
+    assert runs[1]["params"] == {"alpha": 1.0} and runs[1]["metrics"] == {"rmse": "nan"}
+
+
+def test_runs_as_a_table_align_their_columns(workspace: Workspace) -> None:
+    code, out = _run("runs", "diabetes", "--status", "Completed")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 4
+    start = lines[0].index("metrics.rmse")
+    assert [line[start:].strip() for line in lines[1:]] == ["57", "55.5", "nan"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["runs", "nope"], "no experiment named 'nope'"),
+        (["runs", "diabetes", "--sort", "rmse"], "cannot sort runs by 'rmse'"),
+        (["runs", "diabetes", "--limit", "-1"], "'-1' is not a number of runs"),
+        (["runs", "diabetes", "--status", "Done"], "'Done'"),
+        (["runs", "diabetes", "--format", "xml"], "invalid choice: 'xml'"),
+        (["experiments", "--config", "missing.json"], "no workspace config at"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(
+    workspace: Workspace, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_an_unreachable_database_is_exit_code_1_with_its_password_hidden(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql://team:s3cret-pw@127.0.0.1:{free_port()}/records"
+    (in_tmp / "config.json").write_text(json.dumps({"tracking_uri": url}))
+    for argv in (["experiments"], ["db", "current"], ["db", "upgrade"]):
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "s3cret-pw" not in err and "team:***@" in err, err
+
+
+def test_db_current_and_history(workspace: Workspace) -> None:
+    from tracking.stores import migrate
+
+    code, out = _run("db", "current")
+    assert code == 0 and f"schema version {migrate.HEAD} (current)" in out
+    code, out = _run("db", "history")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == [
+        str(v) for v in range(1, int(migrate.HEAD) + 1)
+    ]
+    assert out.splitlines()[-1].endswith("(this release)")
+
+
+def test_db_current_of_a_missing_sqlite_file_creates_nothing(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "current"]) == 2
+    assert "there is no tracking database at" in capsys.readouterr().err
+    assert not (in_tmp / "workspace").exists()
+
+
+def test_python_dash_m_tracking_runs_in_a_fresh_process(workspace: Workspace) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tracking", "runs", "diabetes", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 4
+    helped = subprocess.run(
+        [sys.executable, "-m", "tracking", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0
+    for command in ("db", "experiments", "runs"):
+        assert command in helped.stdout
