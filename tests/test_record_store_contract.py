@@ -190,6 +190,51 @@ def test_files_are_recorded_once_per_name(store: RecordStore) -> None:
         store.get_file("r", "other")
 
 
+def test_file_uris_are_every_recorded_uri_or_those_under_a_prefix(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "a")
+    now = utcnow()
+    uris = [
+        "s3://b/ws/runs/a/model.pkl",
+        "s3://b/ws/runs/a/100%_done.txt",  # '%' and '_' are LIKE's wildcards
+        "s3://b/ws/tune/exp/checkpoint_000001",
+        "s3://b/WS/runs/a/upper.txt",
+    ]
+    for i, uri in enumerate(uris):
+        store.add_file(FileRecord("a", f"f{i}", uri, 1, "a" * 64, now))
+    done = FileRecord("done", "m", "s3://b/ws/runs/done/m", 1, "b" * 64, now)
+    store.record_runs(exp, [NewRun("done", now, status=RunStatus.COMPLETED, end_time=now,
+                                   files=(done,))])  # fmt: skip
+    assert store.file_uris() == {*uris, done.uri}
+    assert store.file_uris("s3://b/ws/runs/") == {uris[0], uris[1], done.uri}  # case counts
+    assert store.file_uris("s3://b/ws/runs/a/100%_") == {uris[1]}
+    assert store.file_uris("s3://b/ws/runs/a/100x") == set()
+    assert store.file_uris("gs://") == set()
+
+
+def test_lost_runs_are_found_without_being_failed(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    start = utcnow() - timedelta(hours=2)
+    for run_id in ("older", "old", "alive", "done"):
+        store.create_run(exp, run_id, start_time=start)
+    store.heartbeat(["old"], at=start + timedelta(minutes=30))
+    store.heartbeat(["alive"])
+    store.set_status("done", RunStatus.COMPLETED)
+    cutoff = utcnow() - timedelta(minutes=10)
+    lost = store.find_lost_runs(cutoff)
+    shown = [(r.run_id, r.experiment, r.number) for r in lost]
+    assert shown == [("older", "e", 1), ("old", "e", 2)]
+    assert [r.heartbeat_at for r in lost] == [start, start + timedelta(minutes=30)]
+    assert store.get_run("older").status is RunStatus.RUNNING  # found, not failed
+    # Only the runs named, and only while they are still lost.
+    named = ["old", "alive", "done", "ghost"]
+    assert store.fail_lost_runs(cutoff, error="lost", run_ids=named) == ["old"]
+    assert store.fail_lost_runs(cutoff, error="lost", run_ids=[]) == []
+    assert [r.run_id for r in store.find_lost_runs(cutoff)] == ["older"]
+    assert store.fail_lost_runs(cutoff, error="lost") == ["older"]
+    assert store.find_lost_runs(cutoff) == []
+
+
 @pytest.fixture
 def table(store: RecordStore) -> tuple[RecordStore, int]:
     """Six runs: rmse 6..1 (run 3 has NaN, run 5 none), alpha 0.1..0.6, run 2 failed."""

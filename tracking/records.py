@@ -77,6 +77,16 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class LostRun:
+    """A running run whose recording process stopped beating (see `fail_lost_runs`)."""
+
+    run_id: str
+    experiment: str  # the experiment's name
+    number: int
+    heartbeat_at: datetime  # its last heartbeat
+
+
+@dataclass(frozen=True)
 class MetricValue:
     """One logged value. `step` orders the values of one metric within a run."""
 

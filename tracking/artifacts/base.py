@@ -3,7 +3,11 @@
 Every backend implements `ArtifactStore` and passes the contract suite in
 `tests/test_artifact_store_contract.py`. Keys are '/'-separated paths relative to the root,
 already checked by `tracking.names.check_file_name`; URIs are absolute (`file:///...`,
-`s3://bucket/key`). A store only reads URIs inside its own root.
+`s3://bucket/key`). A store only reads and deletes URIs inside its own root.
+
+An upload cut off midway (a killed process) leaves bytes that are not yet an object: a local
+store's temporary `.part` file, an unfinished S3 multipart upload. Stores list these as
+`Leftover`s, so that a clean-up (`tracking.gc`) can remove them; nothing reads them.
 """
 
 from __future__ import annotations
@@ -11,16 +15,20 @@ from __future__ import annotations
 import abc
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from tracking.errors import IntegrityError
+from tracking.errors import IntegrityError, ValidationError
 
 CHUNK = 1 << 20
+# What `_temporary_beside` names a file: '.<name>.' + mkstemp's 8 random characters + '.part'.
+_PART_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,61 @@ class StoredObject:
     uri: str
     size: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An object in storage, as a listing shows it.
+
+    Attributes:
+        uri: its absolute URI.
+        key: its '/'-separated path relative to the store's root.
+        size: its size in bytes.
+        modified: when it was last written (UTC).
+    """
+
+    uri: str
+    key: str
+    size: int
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """What an upload cut off midway left behind: bytes that no object is made of.
+
+    Attributes:
+        kind: 'part' (a local store's temporary file) or 'multipart' (an unfinished S3
+            multipart upload).
+        uri: where it lies: the temporary file, or the object the upload was writing.
+        key: the same, relative to the store's root.
+        size: the bytes it holds.
+        started: when it was last written, UTC: a part's modification time; a multipart
+            upload's newest part (or its start, before any part).
+        upload_id: S3's id of the multipart upload ('' for a part).
+    """
+
+    kind: str
+    uri: str
+    key: str
+    size: int
+    started: datetime
+    upload_id: str = ""
+
+
+def is_part_name(name: str) -> bool:
+    """Whether a file name is one that `_temporary_beside` gives its temporary files."""
+    return _PART_NAME.fullmatch(name) is not None
+
+
+def check_prefix(prefix: str) -> str:
+    """Return `prefix` if it is a relative key prefix ('' or e.g. 'runs/'), else raise."""
+    segments = prefix.split("/")[:-1]  # the last segment may be a partial name
+    if prefix.startswith("/") or "\\" in prefix or any(s in ("", ".", "..") for s in segments):
+        raise ValidationError(
+            f"key prefix {prefix!r} is not accepted: use '' or a relative path such as 'runs/'"
+        )
+    return prefix
 
 
 def copy_hashing(source: BinaryIO, target: BinaryIO | None = None) -> tuple[int, str]:
@@ -81,6 +144,60 @@ class ArtifactStore(abc.ABC):
 
         Raises:
             StorageError: naming the folder, or the bucket and endpoint, and why.
+        """
+
+    @abc.abstractmethod
+    def key_of(self, uri: str) -> str:
+        """The key of `uri` relative to this store's root, however the URI spells it.
+
+        Raises:
+            ValidationError: `uri` is not inside this store's root, or is the root itself.
+        """
+
+    @abc.abstractmethod
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Yield every object whose key starts with `prefix`.
+
+        Leftovers (a local store's `.part` files) and symbolic links are not objects and
+        are not listed. A prefix nothing is stored under yields nothing.
+
+        Raises:
+            ValidationError: `prefix` is absolute or has '.' or '..' segments.
+            StorageError: the storage cannot be listed.
+        """
+
+    @abc.abstractmethod
+    def delete(self, uri: str, *, not_modified_after: datetime | None = None) -> bool:
+        """Delete the object at `uri`; with `not_modified_after`, only if it was last
+        written at or before that moment (an object written again since is kept).
+
+        Returns:
+            True if this call deleted it; False if it was not there or was kept.
+
+        Raises:
+            ValidationError: `uri` is not inside this store's root, or names no object.
+            StorageError: the storage cannot be read or written.
+        """
+
+    @abc.abstractmethod
+    def leftovers(self, started_before: datetime) -> list[Leftover]:
+        """Return the leftovers anywhere under the root last written before `started_before`.
+
+        Raises:
+            StorageError: the storage cannot be listed.
+        """
+
+    @abc.abstractmethod
+    def remove(self, leftover: Leftover) -> bool:
+        """Delete a part, or abort a multipart upload, that `leftovers` returned.
+
+        Returns:
+            True if this call removed it; False if it was gone, or written since it was
+            listed (a live upload).
+
+        Raises:
+            ValidationError: `leftover` is not one of this store's kind, or not inside its root.
+            StorageError: the storage cannot be written.
         """
 
     def describe(self, uri: str) -> StoredObject:

@@ -6,16 +6,26 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tracking.artifacts.base import CHUNK, ArtifactStore, StoredObject, copy_hashing
+from tracking.artifacts.base import (
+    CHUNK,
+    ArtifactStore,
+    Leftover,
+    ObjectInfo,
+    StoredObject,
+    check_prefix,
+    copy_hashing,
+)
 from tracking.errors import NotFoundError, StorageError, ValidationError
 from tracking.names import check_file_name
 
 MAX_ATTEMPTS = 8
 _MISSING_BUCKET = {"NoSuchBucket", "404", "NotFound"}
 _MISSING_KEY = {"NoSuchKey", "404", "NotFound"}
+_MISSING_UPLOAD = {"NoSuchUpload", "404"}
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -97,7 +107,7 @@ class S3ArtifactStore(ArtifactStore):
         try:
             yield
         except ClientError as err:
-            code = str(err.response.get("Error", {}).get("Code", ""))
+            code = _code(err)
             if code in _MISSING_BUCKET and action != "read":
                 raise StorageError(
                     f"S3 bucket {self.bucket!r} does not exist at endpoint {self.endpoint}"
@@ -149,3 +159,111 @@ class S3ArtifactStore(ArtifactStore):
         with self._errors("write", f"s3://{self.bucket}/{key}"):
             self.client.put_object(Bucket=self.bucket, Key=key, Body=b"ok")
             self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    # -- listing and clean-up ----------------------------------------------------------
+    def key_of(self, uri: str) -> str:
+        return self._relative(self._key_of(uri))
+
+    def _relative(self, key: str) -> str:
+        """A bucket key listed under the root, relative to the root."""
+        return key[len(self.prefix) + 1 :] if self.prefix else key
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        full = self._key(check_prefix(prefix))
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=full
+        )
+        with self._errors("list", f"s3://{self.bucket}/{full}"):
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    if item["Key"].endswith("/"):  # a folder marker, not a file
+                        continue
+                    key = self._relative(item["Key"])
+                    yield ObjectInfo(
+                        self.uri_for(key), key, int(item["Size"]), _utc(item["LastModified"])
+                    )
+
+    def delete(self, uri: str, *, not_modified_after: datetime | None = None) -> bool:
+        key = self._key_of(uri)
+        try:
+            with self._errors("read", uri):
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except NotFoundError:
+            return False
+        # HEAD gives whole seconds, a listing milliseconds: the write that was listed never
+        # looks newer than its listing; a write in a later second does.
+        if not_modified_after is not None and _utc(head["LastModified"]) > not_modified_after:
+            return False
+        with self._errors("delete", uri):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True
+
+    def leftovers(self, started_before: datetime) -> list[Leftover]:
+        # An upload still receiving parts is alive however long ago it began: it counts
+        # from its newest part.
+        found = []
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=self._key("")
+        )
+        with self._errors("list", self.root_uri):
+            for page in pages:
+                for upload in page.get("Uploads", ()):
+                    key, upload_id = upload["Key"], upload["UploadId"]
+                    if _utc(upload["Initiated"]) >= started_before:
+                        continue
+                    activity = self._activity(key, upload_id, _utc(upload["Initiated"]))
+                    if activity is not None and activity[1] < started_before:
+                        found.append(self._leftover(key, upload_id, *activity))
+        return found
+
+    def _leftover(self, key: str, upload_id: str, size: int, started: datetime) -> Leftover:
+        relative = self._relative(key)
+        return Leftover("multipart", self.uri_for(relative), relative, size, started, upload_id)
+
+    def _activity(
+        self, key: str, upload_id: str, initiated: datetime
+    ) -> tuple[int, datetime] | None:
+        """The bytes an upload holds and when it last received a part (None: it ended)."""
+        from botocore.exceptions import ClientError
+
+        pages = self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=key, UploadId=upload_id
+        )
+        size, latest = 0, initiated
+        try:
+            for part in (part for page in pages for part in page.get("Parts", ())):
+                size += int(part["Size"])
+                latest = max(latest, _utc(part["LastModified"]))
+        except ClientError as err:
+            if _code(err) in _MISSING_UPLOAD:
+                return None
+            raise
+        return size, latest
+
+    def remove(self, leftover: Leftover) -> bool:
+        if leftover.kind != "multipart" or not leftover.upload_id:
+            raise ValidationError(f"{leftover.uri!r} is not a multipart upload of {self}")
+        from botocore.exceptions import ClientError
+
+        key = self._key_of(self.uri_for(leftover.key))
+        with self._errors("abort the upload to", leftover.uri):
+            activity = self._activity(key, leftover.upload_id, leftover.started)
+            if activity is None or activity[1] > leftover.started:
+                return False  # ended, or received a part since it was listed: alive
+            try:
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=leftover.upload_id
+                )
+            except ClientError as err:
+                if _code(err) in _MISSING_UPLOAD:
+                    return False
+                raise
+        return True
+
+
+def _code(err: Any) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)

@@ -29,6 +29,7 @@ from tracking.records import (
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
+    LostRun,
     MetricSummary,
     MetricValue,
     NewRun,
@@ -185,12 +186,22 @@ class RecordStore(abc.ABC):
         """Say that the process recording these runs is alive (finished runs are skipped)."""
 
     @abc.abstractmethod
-    def fail_lost_runs(self, silent_since: datetime, *, error: str) -> list[str]:
+    def fail_lost_runs(
+        self, silent_since: datetime, *, error: str, run_ids: Sequence[str] | None = None
+    ) -> list[str]:
         """Fail every running run whose last heartbeat is before `silent_since`.
+
+        Args:
+            run_ids: only these runs (say, those `find_lost_runs` returned), if still lost.
 
         Returns the ids of the runs this call failed: each lost run is failed by exactly one
         call, however many processes call at once.
         """
+
+    @abc.abstractmethod
+    def find_lost_runs(self, silent_since: datetime) -> list[LostRun]:
+        """Return the running runs whose last heartbeat is before `silent_since`, oldest
+        heartbeat first, without changing them: what `fail_lost_runs` would fail."""
 
     # -- values ------------------------------------------------------------------------
     @abc.abstractmethod
@@ -248,6 +259,14 @@ class RecordStore(abc.ABC):
 
         Raises:
             NotFoundError: the run has no such file.
+        """
+
+    @abc.abstractmethod
+    def file_uris(self, prefix: str = "") -> set[str]:
+        """Return the URI of every recorded file, of any run (one read).
+
+        Args:
+            prefix: only the URIs that start with it, compared exactly (case too).
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook

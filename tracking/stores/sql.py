@@ -18,6 +18,7 @@ from tracking.records import (
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
+    LostRun,
     MetricSummary,
     MetricValue,
     NewRun,
@@ -451,20 +452,33 @@ class SqlRecordStore(RecordStore):
                 .values(heartbeat_at=at or utcnow())
             )
 
-    def fail_lost_runs(self, silent_since: datetime, *, error: str) -> list[str]:
+    def fail_lost_runs(
+        self, silent_since: datetime, *, error: str, run_ids: Sequence[str] | None = None
+    ) -> list[str]:
         r = t.runs
         now = utcnow()
+        update = (
+            sa.update(r)
+            .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < silent_since)
+            .values(status=RunStatus.FAILED.value, end_time=now, error=error)
+            .returning(r.c.run_id)
+        )
+        if run_ids is not None:
+            update = update.where(r.c.run_id.in_(list(run_ids)))
         with self._tx(write=True) as conn:
             # One statement: of two processes that notice at once, each run goes to one.
-            lost = list(
-                conn.execute(
-                    sa.update(r)
-                    .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < silent_since)
-                    .values(status=RunStatus.FAILED.value, end_time=now, error=error)
-                    .returning(r.c.run_id)
-                ).scalars()
-            )
-        return lost
+            return list(conn.execute(update).scalars())
+
+    def find_lost_runs(self, silent_since: datetime) -> list[LostRun]:
+        r, e = t.runs, t.experiments
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                sa.select(r.c.run_id, e.c.name, r.c.number, r.c.heartbeat_at)
+                .join(e, e.c.id == r.c.experiment_id)
+                .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < silent_since)
+                .order_by(r.c.heartbeat_at, r.c.run_id)
+            ).all()
+        return [LostRun(rid, name, number, aware(at)) for rid, name, number, at in rows]  # type: ignore[arg-type]
 
     def _running_run(
         self, conn: sa.Connection, run_id: str, *, must_run: bool = True
@@ -640,6 +654,15 @@ class SqlRecordStore(RecordStore):
         if row is None:
             raise NotFoundError(f"run {run_id!r} has no file named {name!r}")
         return self._file_record(row)
+
+    def file_uris(self, prefix: str = "") -> set[str]:
+        uri = t.files.c.uri
+        query = sa.select(uri).distinct()
+        if prefix:
+            # substr, not LIKE: SQLite's LIKE ignores case, and '%' and '_' may be in a URI.
+            query = query.where(sa.func.substr(uri, 1, len(prefix)) == prefix)
+        with self._tx(write=False) as conn:
+            return set(conn.execute(query).scalars())
 
     @staticmethod
     def _file_record(row: sa.Row[Any]) -> FileRecord:
