@@ -145,3 +145,42 @@ def test_python_dash_m_tracking_runs_in_a_fresh_process(workspace: Workspace) ->
     assert helped.returncode == 0
     for command in ("db", "experiments", "runs"):
         assert command in helped.stdout
+
+
+def test_gc_lists_then_removes_what_killed_uploads_left(workspace: Workspace) -> None:
+    import os
+    import time
+
+    kept = Experiment(workspace, "diabetes").start_logging()
+    kept.upload_file("model.pkl", io.BytesIO(b"recorded model"))
+    kept.complete()
+    storage = Path(workspace.config.base_dir or ".") / "storage" / "runs"
+    part = storage / kept.id / ".model2.pkl.abc123.part"
+    stray = storage / "no-such-run" / "orphan.pkl"
+    recorded = storage / kept.id / "model.pkl"
+    fresh = storage / "no-such-run" / "fresh.pkl"
+    for path in (part, stray, fresh):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 2048)
+    for path in (part, stray, recorded):
+        os.utime(path, (time.time() - 2 * 86400,) * 2)
+
+    code, out = _run("gc")
+    assert code == 0, out
+    assert "part" in out and str(part.name) in out and "unrecorded" in out and "orphan.pkl" in out
+    assert "fresh.pkl" not in out and "/model.pkl" not in out
+    assert "2 item(s), 4.0 KiB: run again with --yes" in out
+    assert part.exists() and stray.exists()
+
+    code, out = _run("gc", "--yes")
+    assert code == 0 and "freed 4.0 KiB" in out, out
+    assert not part.exists() and not stray.exists() and fresh.exists()
+    assert kept.download_file("model.pkl", output_file_path=str(storage.parent.parent / "m"))
+    assert _run("gc") == (0, "nothing to collect\n")
+
+
+def test_gc_refuses_a_bad_grace_period(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["gc", "--older-than", "soon"]) == 2
+    assert "'soon' is not a number of hours" in capsys.readouterr().err
