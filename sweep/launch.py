@@ -22,6 +22,7 @@ from sweep.errors import SweepInputError
 from sweep.spec import DEFAULT_ALPHAS, DEFAULT_ESTIMATOR, METRICS
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+MAX_SWEEP_FILE_BYTES = 1 << 20
 # Set by Ray's job supervisor for the driver of a submitted job.
 RAY_JOB_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
 
@@ -93,6 +94,13 @@ def load_sweep_file(path: str) -> dict[str, Any]:
     """The options in a YAML or TOML sweep file (keys as the flags, with '_' for '-')."""
     file = Path(path)
     try:
+        size = file.stat().st_size
+        if size > MAX_SWEEP_FILE_BYTES:
+            # YAML is parsed in Python at a few MB a minute: refused, not waited for.
+            raise SweepInputError(
+                f"sweep file {path!r} is {size:,} bytes: a sweep file is at most 1 MiB "
+                "(give long grids as start:stop:step)"
+            )
         text = file.read_text(encoding="utf-8")
     except OSError as err:
         raise SweepInputError(f"sweep file {path!r} cannot be read: {err.strerror}") from None

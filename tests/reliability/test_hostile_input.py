@@ -76,7 +76,7 @@ CASES = [
         "yaml-10MB",
         _raw("sweep.yaml", b"alphas: [" + b"0.1, " * (2 << 20) + b"0.2]\n"),
         SWEEP,
-        "alpha",
+        "at most 1 MiB",
     ),
     Hostile("yaml-a-list", _raw("sweep.yaml", b"- 0.1\n- 0.2\n"), SWEEP, "mapping"),
     Hostile("yaml-unknown-key", _raw("sweep.yaml", b"colour: blue\n"), SWEEP, "colour"),
