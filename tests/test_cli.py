@@ -184,3 +184,31 @@ def test_gc_refuses_a_bad_grace_period(
 ) -> None:
     assert main(["gc", "--older-than", "soon"]) == 2
     assert "'soon' is not a number of hours" in capsys.readouterr().err
+
+
+def test_export_to_mlflow_reads_back_with_mlflows_client(
+    workspace: Workspace, in_tmp: Path
+) -> None:
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{in_tmp / 'mlflow.db'}"
+    argv = ["export", "diabetes", "--to", "mlflow", "--tracking-uri", uri]
+    argv += ["--artifact-location", str(in_tmp / "mlruns")]
+    code, out = _run(*argv)
+    assert code == 0 and "exported 4 run(s)" in out and "0 already there" in out, out
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("diabetes")
+    runs = client.search_runs([experiment.experiment_id])
+    assert sorted(r.info.status for r in runs) == ["FAILED", "FINISHED", "FINISHED", "FINISHED"]
+    assert sorted(r.data.params.get("alpha", "") for r in runs) == ["", "0.1", "0.5", "1.0"]
+    code, out = _run(*argv)
+    assert code == 0 and "exported 0 run(s)" in out and "4 already there" in out, out
+
+
+def test_export_names_what_it_can_export_to(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["export", "diabetes", "--to", "wandb", "--tracking-uri", "x"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'wandb'" in err and "mlflow" in err

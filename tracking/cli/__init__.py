@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tracking.cli import db, gc, listing
+    from tracking.cli import db, export, gc, listing
 
     parser = _Parser(
         prog=PROG,
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (db, listing, gc):
+    for module in (db, listing, gc, export):
         module.add_commands(commands)
     return parser
 
