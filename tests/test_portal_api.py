@@ -7,6 +7,7 @@ would normalise the path (`../`, `#`), as raw ASGI requests shaped the way uvico
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import io
 import json
@@ -38,6 +39,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 BASE = "http://127.0.0.1:8080"
+HOST, USER = socket.gethostname(), getpass.getuser()  # who records a start_logging run
 EXPERIMENT = "diabetes-experiment"
 
 
@@ -284,7 +286,7 @@ def test_a_run_has_details_params_metrics_history_tags_and_files(
     assert body["runId"] == run.id and body["number"] == 6
     assert body["experimentName"] == EXPERIMENT
     assert body["status"] == "Failed" and "diverged" in body["error"]
-    assert body["properties"] == {"trial": "trial_5"}
+    assert body["properties"] == {"trial": "trial_5", "host": HOST, "user": USER}
     assert body["tags"] == {"family": "ridge"}
     assert body["params"] == {"alpha": 0.6, "solver": "auto"}
     last = 10.0 / 3 + 0.6
@@ -701,3 +703,130 @@ def test_the_command_reports_a_port_in_use_in_one_line(
         code = portal_main(["--config", str(_config(tmp_path, sweep)), "--port", str(port)])
     assert code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in _one_line(capsys)
+
+
+# -- long histories, bounded downloads and tokens (issue 12, items 14-16) ----------------------
+def test_a_metric_history_is_given_by_range(client: TestClient, sweep: Sweep) -> None:
+    run = sweep.runs[1]
+    url = f"/api/runs/{run.id}/history"
+    body = client.get(f"{url}?metric=loss").json()
+    assert body["runId"] == run.id and list(body["metrics"]) == ["loss"]
+    loss = body["metrics"]["loss"]
+    assert loss["points"] == [[0, 10.2], [1, 5.2], [2, 10.0 / 3 + 0.2]]
+    assert loss["count"] == loss["inRange"] == 3 and loss["sampled"] is False
+    part = client.get(f"{url}?metric=loss&start=1&end=1").json()
+    assert part["metrics"]["loss"]["points"] == [[1, 5.2]]
+    assert part["metrics"]["loss"]["inRange"] == 1 and part["start"] == part["end"] == 1
+    every = client.get(url).json()["metrics"]
+    assert sorted(every) == ["alpha_value", "loss", "rmse"]
+    assert every["rmse"]["points"] == [[0, sweep.rmse[run.id]]]
+    assert client.get(f"/api/runs/{run.id}").json()["metricHistorySampled"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("metric=nope", "'nope'"),
+        ("metric=loss&start=2&end=1", "start 2 is after end 1"),
+        ("metric=loss&start=-1", "start '-1'"),
+        ("metric=loss&max_points=3", "from 4 to 100000"),
+        ("metric=loss&max_points=lots", "max_points 'lots'"),
+    ],
+)
+def test_bad_history_queries_get_400(
+    client: TestClient, sweep: Sweep, query: str, named: str
+) -> None:
+    response = client.get(f"/api/runs/{sweep.runs[0].id}/history?{query}")
+    assert response.status_code == 400 and named in response.json()["error"]
+    assert client.get("/api/runs/nope/history?metric=loss").status_code == 404
+
+
+def test_sampling_keeps_the_ends_and_each_stretchs_extremes() -> None:
+    from array import array
+
+    from tracking.portal.history import Series, sample
+
+    values = [float(i % 7) for i in range(1000)]
+    values[500], values[501], values[502] = math.nan, -3.0, 99.0
+    series = Series(array("q", range(1000)), array("d", values))
+    chosen = sample(series, 40)
+    steps = [step for step, _ in chosen.points]
+    assert chosen.sampled and chosen.in_range == 1000 and len(steps) <= 40
+    assert steps[0] == 0 and steps[-1] == 999 and steps == sorted(set(steps))
+    assert [501, -3.0] in chosen.points and [502, 99.0] in chosen.points
+    ranged = sample(series, 40, start=100, end=119)
+    assert ranged.points == [[s, values[s]] for s in range(100, 120)] and not ranged.sampled
+    assert sample(series, 10, start=2000).points == []
+
+
+def test_a_long_history_is_read_once_for_a_finished_run(own_sweep: Sweep) -> None:
+    from tracking.portal.history import HistoryCache
+
+    store, run = own_sweep.workspace.records, own_sweep.runs[0]  # completed
+    cache = HistoryCache()
+    record = store.get_run(run.id)
+    first = cache.histories(store, record, 9)
+    assert cache.histories(store, record, 9) is first
+    running = store.get_run(own_sweep.runs[6].id)
+    assert cache.histories(store, running, 9) is not cache.histories(store, running, 9)
+
+
+def test_a_download_answers_head_with_its_headers_alone(client: TestClient, sweep: Sweep) -> None:
+    run = sweep.runs[2]
+    (record,) = run.get_files()
+    response = client.head(f"/api/runs/{run.id}/files/{record.name}")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-length"] == str(record.size)
+
+
+def test_a_refused_download_frees_its_place(own_sweep: Sweep) -> None:
+    app = create_app(own_sweep.workspace, max_downloads=1)
+    changed, kept = own_sweep.runs[0], own_sweep.runs[1]
+    (record,) = changed.get_files()
+    (stored,) = (p for p in own_sweep.storage.rglob(record.name) if p.is_file())
+    stored.write_bytes(b"changed")
+    with TestClient(app, base_url=BASE) as test_client:
+        for _ in range(3):
+            assert test_client.get(f"/api/runs/{changed.id}/files/{record.name}").status_code == 409
+        (other,) = kept.get_files()
+        response = test_client.get(f"/api/runs/{kept.id}/files/{other.name}")
+        assert response.status_code == 200 and response.content == _model(0.2)
+
+
+def test_create_app_refuses_a_download_bound_below_one(sweep: Sweep) -> None:
+    from tracking.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="max_downloads 0"):
+        create_app(sweep.workspace, max_downloads=0)
+    with pytest.raises(ConfigError, match="stall_seconds"):
+        create_app(sweep.workspace, stalled_download_seconds=0)
+
+
+LONG_TOKEN = "0123456789abcdef0123456789abcdef-portal"
+
+
+def test_a_token_file_readable_by_others_is_warned_about(
+    tmp_path: Path, sweep: Sweep, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(LONG_TOKEN + "\n")
+    token_file.chmod(0o644)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        argv = ["--config", str(_config(tmp_path, sweep)), "--port", port]
+        assert portal_main([*argv, "--token-file", str(token_file)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "can be read by other users (mode 644): chmod 600" in err[0]
+    assert "cannot listen" in err[1] and LONG_TOKEN not in "".join(err)
+
+
+def test_token_and_token_file_together_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--token", LONG_TOKEN, "--token-file", str(tmp_path / "token")]
+    assert portal_main(argv) == 2
+    assert "not allowed with argument --token" in _one_line(capsys)
+    assert portal_main(["--token", LONG_TOKEN[:20] + " " + LONG_TOKEN[20:]]) == 2
+    assert "spaces" in _one_line(capsys)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -230,3 +231,43 @@ def test_the_browser_formats_values_as_the_server_does(portal: Portal, page: Pag
     assert shown[0] == [fmt_number(v) for v in numbers]
     assert shown[1] == [fmt_duration(v) for v in durations]
     assert shown[2] == [fmt_number(v) for v in (math.nan, math.inf, -math.inf)]
+
+
+def test_a_long_history_is_drawn_sampled_and_a_dragged_range_in_full(
+    portal: Portal, page: Page
+) -> None:
+    from tracking.records import NewRun, RunStatus, utcnow
+
+    Experiment(portal.workspace, "long-history")
+    store = portal.workspace.records
+    values = tuple(("loss", (step % 100) / 100) for step in range(30_000))
+    (run,) = store.record_runs(
+        store.get_experiment("long-history").id,
+        [NewRun("long-history-run", utcnow(), metrics=values, status=RunStatus.COMPLETED)],
+    )
+    page.goto(f"{portal.url}/runs/{run.run_id}")
+    figure = page.locator("figure", has=page.locator(".history-plot[data-metric='loss']"))
+    plot, caption = figure.locator(".history-plot"), figure.locator(".history-caption")
+    plot.locator("canvas").wait_for()
+    assert re.search(r"sampled: [\d,]+ of 30,000 values", caption.inner_text())
+    assert int(plot.get_attribute("data-points") or 0) <= 10_000
+
+    box = plot.locator(".u-over").bounding_box()
+    assert box is not None
+    middle = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.4, middle)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, middle, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => document.querySelector(\".history-plot[data-metric='loss']\").dataset.range"
+    )
+    start, end = map(int, (plot.get_attribute("data-range") or "").split("-"))
+    assert 0 < start < end < 30_000
+    assert plot.get_attribute("data-points") == str(end - start + 1)  # every value in it
+    assert "all " + f"{end - start + 1:,}" + " values" in caption.inner_text()
+    _shot(page, "run-history-range")
+
+    figure.locator(".history-whole").click()
+    assert int(plot.get_attribute("data-points") or 0) <= 10_000
+    assert "sampled" in caption.inner_text()

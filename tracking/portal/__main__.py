@@ -1,8 +1,11 @@
 """`python -m tracking.portal` (or `tracking-portal`): serve a workspace's portal with uvicorn.
 
 This is the portal's only reader of the environment: `TRACKING_PORTAL_TOKEN` stands in for
-`--token`. Bad input (a malformed config, a port in use, a public address without a token)
-ends the program with one line on stderr and a non-zero exit code, not a traceback.
+`--token` and `--token-file`. A token has at least 32 characters, wherever it comes from;
+one given with `--token` is visible to every user of the machine (`ps`, /proc/PID/cmdline),
+so the program warns about it. Bad input (a malformed config, a port in use, a public
+address without a token, a short token) ends the program with one line on stderr and a
+non-zero exit code, not a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
+from tracking.portal.downloads import MAX_DOWNLOADS
+
 TOKEN_VARIABLE = "TRACKING_PORTAL_TOKEN"
+MIN_TOKEN_LENGTH = 32
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 1
 
@@ -58,10 +64,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
-    parser.add_argument(
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument(
         "--token",
-        help=f"access token every request must carry (default: ${TOKEN_VARIABLE}); "
-        "required on any address but loopback",
+        help=f"access token every request must carry, at least {MIN_TOKEN_LENGTH} characters "
+        f"(default: ${TOKEN_VARIABLE}); required on any address but loopback. Other users of "
+        "this machine can read it in the process list: prefer --token-file or the variable",
+    )
+    given.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="read the access token from this file (surrounding whitespace and the final "
+        "newline are dropped); keep it readable by you alone (chmod 600)",
     )
     parser.add_argument(
         "--allowed-host",
@@ -73,6 +87,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--refresh", type=float, default=3.0, help="seconds between the experiment page's polls"
+    )
+    parser.add_argument(
+        "--max-downloads",
+        type=int,
+        default=MAX_DOWNLOADS,
+        metavar="N",
+        help="file downloads served at once; one more is answered 503 with Retry-After "
+        f"(default: {MAX_DOWNLOADS})",
     )
     return parser.parse_args(argv)
 
@@ -105,13 +127,73 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _read_token_file(path: str) -> tuple[str, int]:
+    """The token in the file at `path`, stripped, and the file's mode."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            mode = os.fstat(file.fileno()).st_mode
+            text = file.read(64 * 1024)
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise PortalExit(f"tracking-portal: cannot read the token file {path}: {reason}") from None
+    if not text.strip():
+        raise PortalExit(
+            f"tracking-portal: the token file {path} is empty: write a token of at least "
+            f"{MIN_TOKEN_LENGTH} characters in it"
+        )
+    return text.strip(), mode
+
+
+def _check_token(token: str, source: str) -> str:
+    """`token` if it is long enough and has no spaces or control characters."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise PortalExit(
+            f"tracking-portal: the access token from {source} has {len(token)} characters: use "
+            f"at least {MIN_TOKEN_LENGTH} characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one)"
+        )
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise PortalExit(
+            f"tracking-portal: the access token from {source} has spaces or control "
+            "characters: use printable characters without spaces"
+        )
+    return token
+
+
+def access_token(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    """The token of `--token`, `--token-file` or the environment, checked; None if none."""
+    if args.token is not None:
+        token = _check_token(args.token, "--token")
+        _warn(
+            "a token given with --token can be read by every user of this machine (ps, "
+            f"/proc/PID/cmdline): use --token-file PATH or {TOKEN_VARIABLE} instead"
+        )
+        return token
+    if args.token_file is not None:
+        text, mode = _read_token_file(args.token_file)
+        token = _check_token(text, f"the token file {args.token_file}")
+        if mode & 0o044:  # warned, not refused: mounted secrets are often 0644
+            _warn(
+                f"the token file {args.token_file} can be read by other users "
+                f"(mode {mode & 0o777:o}): chmod 600 it"
+            )
+        return token
+    if environ.get(TOKEN_VARIABLE):
+        return _check_token(environ[TOKEN_VARIABLE], f"${TOKEN_VARIABLE}")
+    return None
+
+
+def _warn(message: str) -> None:
+    print(f"tracking-portal: warning: {message}", file=sys.stderr, flush=True)
+
+
 def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
     args = parse_args(argv)
-    token = args.token or environ.get(TOKEN_VARIABLE) or None
+    token = access_token(args, environ)
     if not is_loopback(args.host) and not token:
         raise PortalExit(
             f"tracking-portal: refusing to listen on {args.host} without an access token: "
-            f"pass --token or set {TOKEN_VARIABLE} (or listen on 127.0.0.1)"
+            f"pass --token-file PATH or set {TOKEN_VARIABLE} (or listen on 127.0.0.1)"
         )
     if not 0 <= args.port <= 65535:
         raise PortalExit(f"tracking-portal: port {args.port} is not accepted: use 0 to 65535")
@@ -133,6 +215,7 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
             token=token,
             allowed_hosts=allowed_hosts(args.host, args.allowed_host, token=token),
             refresh_seconds=args.refresh,
+            max_downloads=args.max_downloads,
         )
     except TrackingError as err:
         raise PortalExit(f"tracking-portal: {err}") from None

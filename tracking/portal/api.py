@@ -1,4 +1,4 @@
-"""The JSON API under /api: experiments, runs, chart data and file downloads. Read-only.
+"""The JSON API under /api: experiments, runs, charts, histories and file downloads. Read-only.
 
 Endpoints are plain functions (Starlette runs them in its thread pool, as the stores
 block); errors are raised as `tracking` errors and answered by the app's handlers.
@@ -6,6 +6,7 @@ block); errors are raised as `tracking` errors and answered by the app's handler
 
 from __future__ import annotations
 
+import json
 from importlib.metadata import PackageNotFoundError, version
 
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from tracking.portal import views
 from tracking.portal.charts import chart_json
 from tracking.portal.downloads import file_response
 from tracking.portal.encode import PortalJSONResponse, experiment_json
+from tracking.portal.history import metric_history
 from tracking.portal.openapi import openapi_document
 from tracking.workspace import Workspace
 
@@ -54,7 +56,17 @@ def chart(request: Request) -> Response:
 
 def get_run(request: Request) -> Response:
     store = workspace_of(request).records
-    return PortalJSONResponse(views.run_detail(store, request.path_params["run_id"]))
+    cache = request.app.state.history_cache
+    return PortalJSONResponse(views.run_detail(store, request.path_params["run_id"], cache))
+
+
+def run_history(request: Request) -> Response:
+    store = workspace_of(request).records
+    cache = request.app.state.history_cache
+    body = metric_history(store, request.path_params["run_id"], request.query_params, cache)
+    # Its values are JSON-safe already: up to 100,000 points need no second walk.
+    encoded = json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+    return Response(encoded, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def download_file(request: Request) -> Response:
@@ -64,6 +76,7 @@ def download_file(request: Request) -> Response:
         workspace.artifacts,
         request.path_params["run_id"],
         request.path_params["name"],
+        request.app.state.download_slots,
     )
 
 
@@ -82,5 +95,6 @@ ROUTES = [
     Route("/api/experiments/{name}/runs", search_runs, methods=["GET"]),
     Route("/api/experiments/{name}/chart", chart, methods=["GET"]),
     Route("/api/runs/{run_id}", get_run, methods=["GET"]),
+    Route("/api/runs/{run_id}/history", run_history, methods=["GET"]),
     Route("/api/runs/{run_id}/files/{name:path}", download_file, methods=["GET"]),
 ]

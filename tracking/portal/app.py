@@ -24,7 +24,9 @@ from tracking.errors import (
 )
 from tracking.portal import api, pages
 from tracking.portal.charts import ChartCache
+from tracking.portal.downloads import MAX_DOWNLOADS, STALL_SECONDS, DownloadSlots
 from tracking.portal.encode import PortalJSONResponse
+from tracking.portal.history import HistoryCache
 from tracking.portal.security import LOOPBACK_HOSTS, PortalGuard
 from tracking.portal.templating import STATIC, make_templates
 
@@ -46,6 +48,8 @@ def create_app(
     token: str | None = None,
     allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     refresh_seconds: float = 3.0,
+    max_downloads: int = MAX_DOWNLOADS,
+    stalled_download_seconds: float = STALL_SECONDS,
 ) -> Starlette:
     """The portal of `workspace`: pages under /, the JSON API under /api, files in /static.
 
@@ -56,10 +60,14 @@ def create_app(
             '*' allows any; '*' or an IP address other than loopback is refused without a
             token.
         refresh_seconds: how often the experiment page polls for new runs and values.
+        max_downloads: how many file downloads may be in progress at once; one more is
+            answered 503 with Retry-After.
+        stalled_download_seconds: how long a download's client may stop reading before
+            the download is ended (and its place freed).
 
     Raises:
-        ConfigError: an empty token, '*' or a non-loopback address without a token, or a
-            refresh period <= 0.
+        ConfigError: an empty token, '*' or a non-loopback address without a token, a
+            refresh period <= 0, max_downloads < 1 or stalled_download_seconds <= 0.
     """
     hosts = list(allowed_hosts)
     if token is not None and (not token.strip() or token != token.strip()):
@@ -73,6 +81,7 @@ def create_app(
             )
     if not refresh_seconds > 0:
         raise ConfigError(f"refresh_seconds {refresh_seconds!r} is not accepted: use a number > 0")
+    download_slots = DownloadSlots(max_downloads, stalled_download_seconds)
     app = Starlette(
         routes=[
             *pages.ROUTES,
@@ -86,6 +95,8 @@ def create_app(
     app.state.templates = make_templates()
     app.state.refresh_seconds = refresh_seconds
     app.state.chart_cache = ChartCache()
+    app.state.history_cache = HistoryCache()
+    app.state.download_slots = download_slots
     return app
 
 
@@ -98,9 +109,11 @@ def _loopback_or_name(host: str) -> bool:
 
 
 def _answer(request: Request, status: int, message: str) -> Response:
+    """The API's JSON error, or for a page the error page: whatever the status (an
+    unreadable or unreachable database too, 503), the page says what is wrong."""
     if request.url.path.startswith("/api/"):
         return PortalJSONResponse({"error": message}, status)
-    if status in (404, 400, 409):
+    try:
         response: Response = request.app.state.templates.TemplateResponse(
             request,
             "error.html",
@@ -111,8 +124,9 @@ def _answer(request: Request, status: int, message: str) -> Response:
             },
             status_code=status,
         )
-        return response
-    return PlainTextResponse(message, status)
+    except Exception:  # a page that fails must not hide the error it was to show
+        return PlainTextResponse(message, status)
+    return response
 
 
 async def _tracking_error(request: Request, exc: Exception) -> Response:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracking.portal.query import DEFAULT_LIMIT, MAX_LIMIT, STATUSES
+from tracking.portal.query import (
+    DEFAULT_LIMIT,
+    HISTORY_POINTS,
+    MAX_HISTORY_POINTS,
+    MAX_LIMIT,
+    STATUSES,
+)
+from tracking.portal.schemas import SCHEMAS
 
-_NUMBER = {
-    "description": "a number; NaN and infinities as the strings 'NaN', 'Infinity', '-Infinity'",
-    "oneOf": [{"type": "number"}, {"type": "string", "enum": ["NaN", "Infinity", "-Infinity"]}],
-}
-_TIME = {"type": ["string", "null"], "format": "date-time"}
 _ERROR = {
     "description": "the error",
     "content": {
@@ -56,140 +58,6 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 _EXPERIMENT = _path_param("name", "the experiment's name")
 _RUN = _path_param("run_id", "the run's id")
-
-_SCHEMAS: dict[str, Any] = {
-    "Experiment": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "runCount": {"type": "integer"},
-            "createdUtc": _TIME,
-            "lastActivityUtc": _TIME,
-            "primaryMetric": {"type": ["string", "null"]},
-            "primaryGoal": {"type": "string", "enum": ["min", "max"]},
-            "bestValue": {"oneOf": [_NUMBER, {"type": "null"}]},
-        },
-        "required": ["name", "runCount", "lastActivityUtc", "bestValue"],
-    },
-    "ExperimentList": {
-        "type": "object",
-        "properties": {
-            "experiments": {"type": "array", "items": {"$ref": "#/components/schemas/Experiment"}}
-        },
-        "required": ["experiments"],
-    },
-    "ExperimentDetail": {
-        "allOf": [
-            {"$ref": "#/components/schemas/Experiment"},
-            {
-                "type": "object",
-                "properties": {
-                    "runningCount": {"type": "integer"},
-                    "metrics": {"type": "array", "items": {"type": "string"}},
-                    "params": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        ]
-    },
-    "RunRow": {
-        "type": "object",
-        "properties": {
-            "runId": {"type": "string"},
-            "number": {"type": "integer"},
-            "displayName": {"type": ["string", "null"]},
-            "status": {"type": "string", "enum": list(STATUSES)},
-            "startTimeUtc": _TIME,
-            "endTimeUtc": _TIME,
-            "durationSeconds": {"type": "number"},
-            "params": {"type": "object", "additionalProperties": True},
-            "metrics": {"type": "object", "additionalProperties": _NUMBER},
-        },
-        "required": ["runId", "number", "status", "metrics", "params"],
-    },
-    "RunPage": {
-        "type": "object",
-        "properties": {
-            "total": {"type": "integer", "description": "runs that match, on all pages"},
-            "runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunRow"}},
-        },
-        "required": ["total", "runs"],
-    },
-    "Chart": {
-        "type": "object",
-        "description": "one entry per run that logged the metric, by run number, in columns",
-        "properties": {
-            "metric": {"type": "string"},
-            "param": {"type": ["string", "null"]},
-            "xmetric": {"type": ["string", "null"]},
-            "goal": {"type": "string", "enum": ["min", "max"]},
-            "every": {
-                "type": "integer",
-                "description": "1, or k when only every k-th run (and the best) is drawn",
-            },
-            "runs": {"type": "integer", "description": "runs in the experiment"},
-            "number": {"type": "array", "items": {"type": "integer"}},
-            "x": {"type": "array", "items": {"type": ["number", "null"]}},
-            "y": {"type": "array", "items": _NUMBER},
-            "best": {
-                "type": ["object", "null"],
-                "properties": {
-                    "runId": {"type": "string"},
-                    "number": {"type": "integer"},
-                    "value": {"type": "number"},
-                },
-            },
-        },
-        "required": ["metric", "number", "x", "y", "best"],
-    },
-    "Run": {
-        "type": "object",
-        "properties": {
-            "runId": {"type": "string"},
-            "number": {"type": "integer"},
-            "displayName": {"type": "string"},
-            "experimentName": {"type": "string"},
-            "status": {"type": "string", "enum": list(STATUSES)},
-            "startTimeUtc": _TIME,
-            "endTimeUtc": _TIME,
-            "durationSeconds": {"type": "number"},
-            "error": {"type": ["string", "null"]},
-            "properties": {"type": "object", "additionalProperties": {"type": "string"}},
-            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
-            "params": {"type": "object", "additionalProperties": True},
-            "metrics": {
-                "type": "object",
-                "additionalProperties": {
-                    "type": "object",
-                    "properties": {
-                        "last": _NUMBER,
-                        "min": {"type": ["number", "null"]},
-                        "max": {"type": ["number", "null"]},
-                        "count": {"type": "integer"},
-                    },
-                },
-            },
-            "metricHistory": {
-                "type": "object",
-                "description": "[step, value] pairs of each metric logged more than once",
-                "additionalProperties": {"type": "array", "items": {"type": "array"}},
-            },
-            "files": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string"},
-                        "size": {"type": "integer"},
-                        "sha256": {"type": "string"},
-                        "createdUtc": _TIME,
-                        "url": {"type": "string"},
-                    },
-                },
-            },
-        },
-        "required": ["runId", "number", "status", "metrics", "params", "files"],
-    },
-}
 
 _PATHS: dict[str, Any] = {
     "/api/openapi.json": {
@@ -289,10 +157,39 @@ _PATHS: dict[str, Any] = {
             "responses": {"200": _json("Run", "the run"), "404": _ERROR},
         }
     },
+    "/api/runs/{run_id}/history": {
+        "get": {
+            "operationId": "getRunHistory",
+            "summary": "A run's metrics by step, over a range of steps, sampled beyond max_points",
+            "parameters": [
+                _RUN,
+                _query("metric", {"type": "string"}, "only this metric (default: every one)"),
+                _query("start", {"type": "integer", "minimum": 0}, "the first step (default: 0)"),
+                _query(
+                    "end", {"type": "integer", "minimum": 0}, "the last step (default: the last)"
+                ),
+                _query(
+                    "max_points",
+                    {
+                        "type": "integer",
+                        "minimum": 4,
+                        "maximum": MAX_HISTORY_POINTS,
+                        "default": HISTORY_POINTS,
+                    },
+                    "values per metric; with more in the range, they are sampled (and "
+                    f"{MAX_HISTORY_POINTS} in all: shared when several metrics are given)",
+                ),
+            ],
+            "responses": {"200": _json("History", "the values"), "400": _ERROR, "404": _ERROR},
+        }
+    },
     "/api/runs/{run_id}/files/{name}": {
         "get": {
             "operationId": "downloadFile",
             "summary": "A run's file, as an attachment, once its SHA-256 matches the record",
+            "description": "Checked before the first byte is sent (409 if it differs) and again "
+            "while it is sent: if it changes meanwhile, the connection ends short of "
+            "Content-Length. A client that reads nothing for a minute is cut off.",
             "parameters": [
                 _RUN,
                 _path_param("name", "the file's name; may contain '/' (not percent-encoded)"),
@@ -315,6 +212,12 @@ _PATHS: dict[str, Any] = {
                 "400": _ERROR,
                 "404": _ERROR,
                 "409": _ERROR,
+                "503": {
+                    **_ERROR,
+                    "description": "as many downloads as the portal serves at once are in "
+                    "progress; try again after Retry-After seconds",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                },
             },
         }
     },
@@ -333,7 +236,7 @@ def openapi_document(version: str) -> dict[str, Any]:
         },
         "paths": _PATHS,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{}, {"bearer": []}],

@@ -106,10 +106,9 @@ def experiment_page(request: Request) -> Response:
 
 def run_page(request: Request) -> Response:
     store = workspace_of(request).records
-    run = views.run_detail(store, request.path_params["run_id"])
-    return _render(
-        request, "run.html", {"run": run, "page_data": jsonable({"history": run["metricHistory"]})}
-    )
+    run = views.run_detail(store, request.path_params["run_id"], request.app.state.history_cache)
+    page_data = jsonable({"runId": run["runId"], "history": run["metricHistory"]})
+    return _render(request, "run.html", {"run": run, "page_data": page_data})
 
 
 def experiments_redirect(request: Request) -> Response:

@@ -15,6 +15,9 @@ from tracking.records import RUN_FIELDS, RunOrder, RunStatus
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+HISTORY_POINTS = 10_000  # points of one metric's history a run's page or JSON carries
+MAX_HISTORY_POINTS = 100_000  # the most one history request may ask for
+MAX_STEP = 2**63 - 1
 STATUSES = tuple(s.value for s in RunStatus)
 
 
@@ -153,3 +156,35 @@ def parse_chart_query(
         raise ValidationError(f"goal {goal!r} is not accepted: use 'min' or 'max'")
     max_points = _integer(params, "max_points", ChartQuery.max_points, 1, 1_000_000)
     return ChartQuery(metric, param, xmetric, goal, max_points)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """A range of a run's histories: steps `start` to `end` (inclusive; None: open), of one
+    metric or (None) of all."""
+
+    metric: str | None = None
+    start: int | None = None
+    end: int | None = None
+    max_points: int = HISTORY_POINTS
+
+
+def parse_history_query(params: Mapping[str, str], *, metrics: Sequence[str]) -> HistoryQuery:
+    """The history query of `params`: `metric`, `start`, `end` and `max_points`.
+
+    Raises:
+        ValidationError: an unknown metric, a step out of range, `start` after `end`, or
+            `max_points` outside 4 to `MAX_HISTORY_POINTS`.
+    """
+    metric = params.get("metric") or None
+    if metric is not None and metric not in metrics:
+        accepted = f"use one of {', '.join(metrics)}" if metrics else "this run has no metric"
+        raise ValidationError(f"metric {metric!r} is not accepted: {accepted}")
+    start = _integer(params, "start", -1, 0, MAX_STEP)
+    end = _integer(params, "end", -1, 0, MAX_STEP)
+    if start >= 0 and end >= 0 and start > end:
+        raise ValidationError(f"start {start} is after end {end}: give start <= end")
+    max_points = _integer(params, "max_points", HISTORY_POINTS, 4, MAX_HISTORY_POINTS)
+    return HistoryQuery(
+        metric, start if start >= 0 else None, end if end >= 0 else None, max_points
+    )

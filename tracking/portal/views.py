@@ -19,6 +19,7 @@ from tracking.portal.encode import (
     metric_summary_json,
     run_row_json,
 )
+from tracking.portal.history import HistoryCache, run_histories
 from tracking.portal.query import RunQuery, parse_run_query
 from tracking.records import ExperimentRecord, ExperimentSummary, RunStatus, utcnow
 from tracking.stores.base import RecordStore
@@ -123,8 +124,11 @@ def default_goal(experiment: ExperimentRecord, metric: str) -> str:
     return experiment.primary_goal if experiment.primary_metric == metric else "min"
 
 
-def run_detail(store: RecordStore, run_id: str) -> dict[str, Any]:
+def run_detail(store: RecordStore, run_id: str, histories: HistoryCache) -> dict[str, Any]:
     """A run's details, properties, tags, params, metrics (with histories) and files.
+
+    Each metric logged more than once has a history of at most `HISTORY_POINTS` points;
+    `metricHistorySampled` names those that had more values (see `tracking.portal.history`).
 
     Raises:
         NotFoundError: no run has this id.
@@ -132,11 +136,8 @@ def run_detail(store: RecordStore, run_id: str) -> dict[str, Any]:
     run = store.get_run(run_id)
     experiment = experiment_by_id(store, run.experiment_id)
     summaries = store.get_metric_summaries(run_id)
-    history: dict[str, list[list[float]]] = {}
-    if any(s.count > 1 for s in summaries.values()):
-        for value in store.get_metric_history(run_id):
-            if summaries[value.name].count > 1:
-                history.setdefault(value.name, []).append([value.step, value.value])
+    counts = {name: s.count for name, s in summaries.items()}
+    history, sampled = run_histories(store, run, counts, histories)
     end = run.end_time or utcnow()
     return {
         "runId": run.run_id,
@@ -153,5 +154,6 @@ def run_detail(store: RecordStore, run_id: str) -> dict[str, Any]:
         "params": store.get_params(run_id),
         "metrics": {name: metric_summary_json(s) for name, s in sorted(summaries.items())},
         "metricHistory": history,
+        "metricHistorySampled": sampled,
         "files": [file_json(f, file_url(run_id, f.name)) for f in store.list_files(run_id)],
     }

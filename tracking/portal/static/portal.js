@@ -85,7 +85,8 @@
 
   /* Draw (or redraw) a chart into `container`.
      opts: {xs, ys, xLabel, yLabel, points: bool (no lines), integerX: bool (ticks on whole
-     numbers), onPick(index)} with xs ascending. */
+     numbers), onPick(index), onSelect(fromX, toX): a drag across the chart asks for that
+     range instead of zooming into the points drawn} with xs ascending. */
   function plot(container, opts) {
     const old = charts.get(container);
     if (old) old.destroy();
@@ -116,7 +117,10 @@
           { label: opts.yLabel, size: 60 },
         ],
         series: [{ label: opts.xLabel }, series],
-        cursor: { points: { size: 8 } },
+        cursor: opts.onSelect
+          ? { points: { size: 8 }, drag: { x: true, y: false, setScale: false } }
+          : { points: { size: 8 } },
+        hooks: opts.onSelect ? { setSelect: [(u) => selected(u, opts.onSelect)] } : {},
         legend: { live: true },
       },
       [opts.xs, opts.ys],
@@ -131,6 +135,15 @@
     container.dataset.points = String(opts.xs.length);
     charts.set(container, chart);
     return chart;
+  }
+
+  /* A drag across the chart: the x range it covers, handed to `onSelect`. */
+  function selected(u, onSelect) {
+    if (u.select.width < 3) return;
+    const from = u.posToVal(u.select.left, "x");
+    const to = u.posToVal(u.select.left + u.select.width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    onSelect(from, to);
   }
 
   window.addEventListener("resize", () => {
