@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -157,7 +158,7 @@ def test_gc_lists_then_removes_what_killed_uploads_left(workspace: Workspace) ->
     storage = Path(workspace.config.base_dir or ".") / "storage" / "runs"
     part = storage / kept.id / ".model2.pkl.abc123.part"
     stray = storage / "no-such-run" / "orphan.pkl"
-    recorded = storage / kept.id / "model.pkl"
+    recorded = Path(unquote(urlsplit(kept.get_files()[0].uri).path))
     fresh = storage / "no-such-run" / "fresh.pkl"
     for path in (part, stray, fresh):
         path.parent.mkdir(parents=True, exist_ok=True)

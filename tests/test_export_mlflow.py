@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -71,7 +72,9 @@ def _export(ws: Workspace, uri: str, tmp_path: Path, **kwargs: Any) -> ExportRes
 def _sweep(ws: Workspace) -> dict[str, Run]:
     """Four runs, one of each status, with params, metrics, tags, properties and files."""
     experiment = Experiment(workspace=ws, name="diabetes")
-    done = experiment.start_logging(display_name="alpha 0.5", properties={"host": "n1"})
+    done = experiment.start_logging(
+        display_name="alpha 0.5", properties={"host": "n1", "user": "u1"}
+    )
     done.log_params(
         {"alpha": 0.5, "solver": "svd", "layers": [64, 32], "opts": {"fit": True}, "none": None}
     )
@@ -158,6 +161,7 @@ def test_every_field_reads_back_from_mlflow(
         "team": "ml",
         "note": "first try",
         "raysweep.property.host": "n1",
+        "raysweep.property.user": "u1",
         "raysweep.property.azureml.git": "abc123",
         "raysweep.run_id": runs["done"].id,
         "raysweep.run_number": "1",
@@ -227,7 +231,8 @@ def test_large_runs_are_written_in_batches_within_mlflows_limits(
     client = CountingClient(tracking_uri=mlflow_uri)
     result = _export(ws, mlflow_uri, tmp_path, client=client)
     assert all(m <= 1000 and p <= 100 and t <= 100 and m + p + t <= 1000 for m, p, t in calls)
-    assert [sum(c[i] for c in calls) for i in range(3)] == [2500, 250, 150]
+    properties = len(run.get_properties())  # each a tag too (the run's host and user)
+    assert [sum(c[i] for c in calls) for i in range(3)] == [2500, 250, 150 + properties]
     assert len(calls) == 3  # 3000 values: no fewer calls can hold them
     (copy,) = client.search_runs([result.experiment_id])
     assert copy.data.params == {f"p{i}": str(i) for i in range(250)}
@@ -269,7 +274,7 @@ def test_a_tampered_file_is_refused(
     run = Experiment(workspace=ws, name="diabetes").start_logging()
     record = run.upload_file("model.pkl", io.BytesIO(b"weights"))
     run.complete()
-    stored = tmp_path / "storage" / "runs" / run.id / "model.pkl"
+    stored = Path(unquote(urlsplit(run.get_files()[0].uri).path))
     assert stored.read_bytes() == b"weights" and record.size == 7
     stored.write_bytes(b"WEIGHTS")
     with pytest.raises(IntegrityError, match=f"'model.pkl' of run {run.id}"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import math
 import pickle
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -59,7 +61,7 @@ def test_get_details_speaks_azure(experiment: Experiment) -> None:
     assert details["runId"] == run.id
     assert details["status"] == "Running"
     assert details["startTimeUtc"].endswith("Z") and details["endTimeUtc"] is None
-    assert details["properties"] == {"host": "h"}
+    assert details["properties"] == {"host": "h", "user": getpass.getuser()}
     assert details["tags"] == {"team": "ml"}
     run.complete()
     details = run.get_details()
@@ -185,7 +187,7 @@ def test_altered_files_are_refused_on_download_and_load(
     run = experiment.start_logging()
     run.upload_file("model.pkl", io.BytesIO(pickle.dumps({"weights": [1, 2]})))
     assert run.load_model("model.pkl") == {"weights": [1, 2]}
-    stored = tmp_path / "files" / "runs" / run.id / "model.pkl"
+    stored = Path(unquote(urlsplit(run.get_files()[0].uri).path))
     stored.write_bytes(pickle.dumps({"weights": [6, 6, 6]}))
     with pytest.raises(IntegrityError, match="'model.pkl' of run"):
         run.download_file("model.pkl", tmp_path / "copy.pkl")
@@ -219,3 +221,25 @@ def test_params_are_recorded_and_shown_in_the_dataframe(experiment: Experiment) 
 def test_a_workspace_survives_pickling(ws: Workspace, experiment: Experiment) -> None:
     clone = pickle.loads(pickle.dumps(ws))
     assert Experiment(clone, "exp").id == experiment.id
+
+
+def test_a_run_id_is_checked_like_a_file_name(experiment: Experiment) -> None:
+    victim = experiment.start_logging()
+    for hostile in (f"../runs/{victim.id}", "..", "", "a/b", "r" * 65):
+        with pytest.raises(ValidationError, match="run id"):
+            experiment.start_logging(run_id=hostile)
+        with pytest.raises(ValidationError, match="run id"):
+            Run(experiment, hostile)
+    assert experiment.start_logging(run_id="HD_5e1b7c_0").id == "HD_5e1b7c_0"
+    assert len(list(experiment.get_runs())) == 2
+
+
+def test_text_a_database_refuses_is_refused_or_cleaned(experiment: Experiment) -> None:
+    run = experiment.start_logging()
+    with pytest.raises(ValidationError, match="tag 'note' value"):
+        run.set_tags({"note": "a\x00b"})
+    with pytest.raises(ValidationError, match="display name"):
+        experiment.start_logging(display_name="d" * 256)
+    run.fail(ValueError("bad\x00value"))  # an error's text is cleaned, not refused
+    assert run.get_status() == "Failed"
+    assert run.get_details()["error"]["error"]["message"] == "ValueError: bad\ufffdvalue"

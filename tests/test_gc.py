@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -100,7 +101,8 @@ def _assert_downloads(run: Run, folder: Path) -> None:
 def test_gc_on_a_local_workspace(local_ws: Workspace, tmp_path: Path) -> None:
     ws, root = local_ws, tmp_path / "files"
     run = _recorded_run(ws)
-    os.utime(root / "runs" / run.id / "model.pkl", (DAYS_AGO, DAYS_AGO))  # old, but recorded
+    recorded = Path(unquote(urlsplit(run.get_files()[0].uri).path))
+    os.utime(recorded, (DAYS_AGO, DAYS_AGO))  # old, but recorded
     orphan = _put_old(ws, f"runs/{run.id}/orphan.bin", b"x" * 100)
     late = _put_old(ws, "runs/elsewhere/late.bin", b"late")
     fresh = ws.artifacts.put("runs/live/fresh.bin", io.BytesIO(b"uploading now"))
@@ -184,7 +186,7 @@ def test_gc_on_an_s3_workspace(s3_ws: Workspace, s3_client, s3_bucket: str, tmp_
     assert [u["UploadId"] for u in uploads] == [fresh_upload]
     keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"]}
     assert keys == {
-        f"ws/runs/{run.id}/model.pkl",
+        run.get_files()[0].uri.split("/", 3)[3],  # the recorded model's key
         "ws/runs/elsewhere/late.bin",
         "ws/runs/live/fresh.bin",
         "ws/exp/trial_0/checkpoint_000000/model.pkl",

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tracking.errors import ConflictError, NotFoundError, RunFinishedError
+from tracking.errors import ConflictError, NotFoundError, RunFinishedError, ValidationError
 from tracking.records import ChartSeries, FileRecord, NewRun, RunOrder, RunStatus, utcnow
 from tracking.stores import open_record_store
 from tracking.stores.base import RecordStore
@@ -425,3 +425,71 @@ def test_runs_whose_heartbeat_stopped_are_failed_once(store: RecordStore) -> Non
     # A run recorded whole by a sweep starts its heartbeat at its start time too.
     store.record_runs(exp, [NewRun("bulk", start)])
     assert store.fail_lost_runs(cutoff, error="lost") == ["bulk"]
+
+
+def test_values_a_database_would_refuse_are_refused_alike(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    now = utcnow()
+    refused = {
+        "run id": lambda: store.create_run(exp, "r" * 65),
+        "display name": lambda: store.create_run(exp, "d", display_name="d" * 256),
+        "tag": lambda: store.create_run(exp, "t", tags={"k": "a\x00b"}),
+        "property": lambda: store.log_batch("r", properties={"p": "\x00"}),
+        "metric name": lambda: store.log_batch("r", metrics=[("m" * 256, 1.0)]),
+        "experiment name": lambda: store.get_or_create_experiment("x" * 256),
+        "sha256": lambda: store.add_file(FileRecord("r", "f", "file:///f", 1, "a" * 65, now)),
+        "file name": lambda: store.add_file(FileRecord("r", "f" * 1025, "u", 1, "a" * 64, now)),
+        "size": lambda: store.add_file(FileRecord("r", "f", "u", 2**63, "a" * 64, now)),
+        "tag 'k' value": lambda: store.record_runs(exp, [NewRun("b", now, tags={"k": "\x00"})]),
+    }
+    for field, attempt in refused.items():
+        with pytest.raises(ValidationError, match=field):
+            attempt()
+    assert [row.run.run_id for row in store.search_runs(exp).rows] == ["r"]
+    assert store.get_run("r").properties == {} and store.list_files("r") == []
+
+
+def test_error_text_is_kept_with_nul_replaced(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("e").id
+    store.create_run(exp, "r")
+    store.set_status("r", RunStatus.FAILED, error="bad\x00thing")
+    store.record_runs(exp, [NewRun("b", utcnow(), status=RunStatus.FAILED, error="x\x00")])
+    assert store.get_run("r").error == "bad\ufffdthing"
+    assert store.get_run("b").error == "x\ufffd"
+
+
+@pytest.mark.parametrize("run_id", ["..", ".", "", "../r", "a/b", "a\\b", "-r", "r\x00", "r" * 65])
+def test_run_ids_are_checked_on_every_way_in(store: RecordStore, run_id: str) -> None:
+    exp = store.get_or_create_experiment("e").id
+    now = utcnow()
+    for attempt in (
+        lambda: store.create_run(exp, run_id),
+        lambda: store.record_runs(exp, [NewRun(run_id, now)]),
+        lambda: store.get_run(run_id),
+        lambda: store.log_batch(run_id, tags={"k": "v"}),
+        lambda: store.set_status(run_id, RunStatus.COMPLETED),
+        lambda: store.add_file(FileRecord(run_id, "f", "u", 1, "a" * 64, now)),
+        lambda: store.get_file(run_id, "f"),
+    ):
+        with pytest.raises(ValidationError, match="run id"):
+            attempt()
+
+
+def test_heartbeats_are_judged_on_the_databases_clock(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = store.get_or_create_experiment("e").id
+    start = utcnow() - timedelta(minutes=5)
+    for run_id in ("beating", "silent"):
+        store.create_run(exp, run_id, start_time=start)
+    store.heartbeat(["beating"])  # dated by the database
+    # A caller whose clock runs 11 minutes fast asks for the runs silent for 10 minutes.
+    fast = lambda: datetime.now(timezone.utc) + timedelta(minutes=11)  # noqa: E731
+    monkeypatch.setattr("tracking.stores.sql.utcnow", fast)
+    assert store.find_lost_runs(fast() - timedelta(minutes=10)) == []
+    assert store.fail_lost_runs(fast() - timedelta(minutes=10), error="lost") == []
+    # ... and one whose clock runs slow, for the runs silent for a minute.
+    slow = lambda: datetime.now(timezone.utc) - timedelta(minutes=11)  # noqa: E731
+    monkeypatch.setattr("tracking.stores.sql.utcnow", slow)
+    assert store.fail_lost_runs(slow() - timedelta(minutes=1), error="lost") == ["silent"]

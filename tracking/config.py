@@ -27,6 +27,9 @@ FIELDS = (
 AZURE_FIELDS = ("subscription_id", "resource_group", "workspace_name")
 
 _announced = False
+# scheme://user:password@host...: the password is what follows the user's ':' up to the
+# last '@' before the path (a '/') or the end of the URL (whitespace or a quote).
+_PASSWORD = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^/:@\s'\"]*:)[^/\s'\"]*@")
 log = logging.getLogger(__name__)
 
 
@@ -42,9 +45,12 @@ class WorkspaceConfig:
     heartbeat_timeout_s: float = DEFAULT_TIMEOUT_S  # a run silent this long is lost
 
 
-def redact(uri: str) -> str:
-    """`uri` with any password replaced by '***', for messages and reprs."""
-    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", uri)
+def redact(text: str) -> str:
+    """`text` with the password of every URL in it replaced by '***', for messages and reprs.
+
+    A password runs to the last '@' before the host (so one holding '@' is hidden whole).
+    """
+    return _PASSWORD.sub(r"\1***@", text)
 
 
 def default_config(folder: Path) -> WorkspaceConfig:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tracking.errors import NotFoundError, ValidationError
-from tracking.names import check_experiment_name, check_key
+from tracking.names import check_experiment_name, check_key, check_run_id
 from tracking.records import ExperimentRecord, RunOrder, RunPage, RunStatus
 
 if TYPE_CHECKING:
@@ -96,14 +97,25 @@ class Experiment:
         run_id: str | None = None,
         **_azure_kwargs: Any,
     ) -> Run:
-        """Start a new run of this experiment and return it, `Running`."""
+        """Start a new run of this experiment and return it, `Running`.
+
+        The run's properties `host` and `user` say who recorded it and its files (unless
+        `properties` gives them), so that whoever loads a model can judge its source.
+
+        Args:
+            run_id: the new run's id (default: a new UUID); it names the run's folder in
+                storage, so it is checked as `tracking.names.check_run_id` says.
+
+        Raises:
+            ValidationError: the run id, display name, a tag or a property is not accepted.
+        """
         from tracking.run import Run
 
         record = self._workspace.records.create_run(
             self.id,
-            run_id or str(uuid.uuid4()),
+            str(uuid.uuid4()) if run_id is None else check_run_id(run_id),
             display_name=display_name,
-            properties=properties,
+            properties={**_recorder(), **(properties or {})},
             tags=tags,
         )
         # Alive while this process is: if it dies first, the run is failed, not left running.
@@ -221,3 +233,15 @@ class Experiment:
 
     def __hash__(self) -> int:
         return hash((self._workspace.tracking_uri, self.id))
+
+
+def _recorder() -> dict[str, str]:
+    """This process's host and user, as run properties."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return {"host": socket.gethostname(), "user": user}

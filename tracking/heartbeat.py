@@ -1,5 +1,10 @@
 """Heartbeats: a process says its running runs are alive, so that runs left behind by a
-process that died (killed, crashed, cut off) are failed instead of running forever."""
+process that died (killed, crashed, cut off) are failed instead of running forever.
+
+Beats are dated, and silence measured, by the database's clock (see
+`RecordStore.heartbeat` and `fail_lost_runs`): processes whose clocks disagree still agree
+on which runs are lost.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Validation of the names a user gives: experiment names, metric names and file names.
+"""Validation of the names a user gives: experiment names, run ids, metric names and file
+names.
 
 File names are checked before any I/O. A name is percent-decoded until it stops changing,
 so an encoded traversal (`..%2f`, `%252e%252e%252f`) is judged by what it decodes to; the
@@ -14,7 +15,10 @@ from urllib.parse import unquote
 from tracking.errors import ValidationError
 
 MAX_FILE_NAME = 1024
+MAX_RUN_ID = 64
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}")
+# A run id names the run's folder in storage: a file name on every system, never '.' or '..'.
+_RUN_ID = re.compile(rf"[A-Za-z0-9_][A-Za-z0-9_.\-]{{0,{MAX_RUN_ID - 1}}}")
 _FORBIDDEN_IN_FILE_NAMES = {"\\": "a backslash", "#": "'#'", ";": "';'", "?": "'?'", ":": "':'"}
 
 
@@ -26,6 +30,22 @@ def check_experiment_name(name: object) -> str:
             "'-', '_' or '.', starting with a letter or digit"
         )
     return name
+
+
+def check_run_id(run_id: object) -> str:
+    """Return `run_id` if it is a valid run id, else raise `ValidationError`.
+
+    Accepted: 1 to 64 ASCII letters, digits, '_', '-' or '.', starting with a letter, digit
+    or '_' (UUIDs, Azure ML's and Ray Tune's ids pass). The same rule holds on every
+    database, for every way in: the facade, the record store and the portal.
+    """
+    if isinstance(run_id, str) and _RUN_ID.fullmatch(run_id):
+        return run_id
+    shown = f"{run_id[:40]!r}..." if isinstance(run_id, str) and len(run_id) > 40 else repr(run_id)
+    raise ValidationError(
+        f"run id {shown} is not accepted: use 1 to {MAX_RUN_ID} letters, digits, '_', '-' "
+        "or '.', starting with a letter, digit or '_'"
+    )
 
 
 def check_key(kind: str, key: object) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import numbers
 import os
 import re
 import tempfile
 import traceback
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +21,7 @@ from tracking.errors import (
     IntegrityError,
     NotFoundError,
     RunFinishedError,
+    TrackingError,
     ValidationError,
 )
 from tracking.names import check_file_name, check_key
@@ -269,17 +272,26 @@ class Run:
             source = io.BytesIO(path_or_stream)
         else:
             source = path_or_stream
-        # Checked before the upload, so that a refused upload neither leaves an orphan
-        # object nor overwrites the stored bytes of an existing file.
         self._refresh()
         if self._record.status.is_terminal:
             raise RunFinishedError(f"run {self.id!r} has already finished ({self.status})")
-        if name in self.get_file_names():
+        if name in self.get_file_names():  # the usual conflict, refused before any upload
             raise ConflictError(f"run {self.id!r} already has a file named {name!r}")
-        stored = self._experiment.workspace.artifacts.put(f"runs/{self.id}/{name}", source)
-        record = FileRecord(self.id, name, stored.uri, stored.size, stored.sha256, utcnow())
-        self._records.add_file(record)
-        return record
+        # Each upload writes under a key of its own and the record then claims the name: of
+        # two uploads of one name at once, the one recorded first wins, and the other's
+        # bytes are deleted, never seen under the name (a killed loser's are left to gc).
+        artifacts = self._experiment.workspace.artifacts
+        stored = artifacts.put(f"runs/{self.id}/{uuid.uuid4().hex[:12]}/{name}", source)
+        record = FileRecord(
+            self.id, name, artifacts.relative(stored.uri), stored.size, stored.sha256, utcnow()
+        )
+        try:
+            self._records.add_file(record)
+        except TrackingError:
+            with contextlib.suppress(TrackingError):
+                artifacts.delete(stored.uri)
+            raise
+        return replace(record, uri=stored.uri)
 
     def register_file(
         self, name: str, uri: str, *, size: int | None = None, sha256: str | None = None
@@ -289,19 +301,22 @@ class Run:
         Without `size` and `sha256` the file is read once to measure them.
         """
         check_file_name(name)
-        self._experiment.workspace.artifacts.check_inside(uri)
+        artifacts = self._experiment.workspace.artifacts
+        artifacts.check_inside(uri)
         if size is None or sha256 is None:
-            stored = self._experiment.workspace.artifacts.describe(uri)
+            stored = artifacts.describe(uri)
             size, sha256 = stored.size, stored.sha256
-        record = FileRecord(self.id, name, uri, size, sha256, utcnow())
+        record = FileRecord(self.id, name, artifacts.relative(uri), size, sha256, utcnow())
         self._records.add_file(record)
-        return record
+        return replace(record, uri=artifacts.resolve(record.uri))
 
     def get_file_names(self) -> list[str]:
         return [f.name for f in self._records.list_files(self.id)]
 
     def get_files(self) -> list[FileRecord]:
-        return self._records.list_files(self.id)
+        """The run's file records, each with the absolute URI of its bytes."""
+        resolve = self._experiment.workspace.artifacts.resolve
+        return [replace(f, uri=resolve(f.uri)) for f in self._records.list_files(self.id)]
 
     def download_file(
         self,
@@ -357,8 +372,12 @@ class Run:
     def load_model(self, name: str) -> Any:
         """Load a joblib/pickle model file of the run, only if its SHA-256 matches the record.
 
-        Unpickling runs code from the file: load only models from runs you trust. The hash
-        check guarantees the bytes are those recorded when the file was stored.
+        Loading a pickle runs whatever code its writer put in it. The SHA-256 check proves
+        only that the bytes are the ones recorded when the file was stored: it protects
+        against a file changed in storage afterwards, not against a writer you should not
+        trust. Anyone who could write to this workspace's records or storage can have
+        recorded a hostile model. The run's properties `host` and `user` say which machine
+        and account recorded it: load models only from runs and people you trust.
 
         Raises:
             IntegrityError: the record holds no valid SHA-256, or the stored bytes do not

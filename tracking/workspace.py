@@ -16,7 +16,7 @@ from tracking.config import (
     load_config,
     redact,
 )
-from tracking.errors import TrackingError
+from tracking.errors import SchemaError, TrackingError
 from tracking.heartbeat import DEFAULT_TIMEOUT_S, Heartbeat, interval_for, lost_error
 from tracking.records import utcnow
 
@@ -46,8 +46,14 @@ class Workspace:
         heartbeat_timeout_s: a running run whose process has not beaten for this long is
             lost: failed when a workspace opens, or by a running sweep.
 
+    A SQLite database that cannot be written (a read-only mount, a folder or file without
+    write permission) opens read-only: everything reads, and every write fails in one line
+    saying the workspace is read-only.
+
     Raises:
         ConfigError: a URI is malformed or has an unsupported scheme.
+        SchemaError: the tracking database is damaged, not a database, or of a schema
+            this release does not read.
         StorageError: the tracking database cannot be opened.
     """
 
@@ -129,18 +135,26 @@ class Workspace:
             s3_endpoint_url=config.s3_endpoint_url,
             s3_client=self._s3_client,
         )
-        self._records = open_record_store(config.tracking_uri, base_dir=config.base_dir)
+        self._records = open_record_store(
+            config.tracking_uri, base_dir=config.base_dir, storage_root=self._artifacts.root_uri
+        )
+        if self._records.read_only:
+            return  # opened for reading: failing lost runs is left to those who can write
         try:
             self.lost_runs = tuple(self.fail_lost_runs())
-        except TrackingError as err:  # a read-only database still opens, for reading
+        except SchemaError:
+            raise  # a damaged database: refused now, not at the first read that meets it
+        except TrackingError as err:  # say, a database that became read-only
             log.warning("could not check for lost runs: %s", err)
 
     def fail_lost_runs(self) -> list[str]:
         """Fail the running runs whose process stopped beating `heartbeat_timeout_s` ago.
 
-        Opening a workspace does this, so a run left behind by a killed process does not
-        stay `Running` forever. Returns the ids of the runs this call failed (each lost run
-        is failed once, whichever process gets there first).
+        Opening a workspace does this (unless its database is read-only), so a run left
+        behind by a killed process does not stay `Running` forever. Silence is measured on
+        the database's clock, so a process whose clock is off fails no run that beats.
+        Returns the ids of the runs this call failed (each lost run is failed once,
+        whichever process gets there first).
         """
         timeout = self._config.heartbeat_timeout_s
         silent_since = utcnow() - timedelta(seconds=timeout)

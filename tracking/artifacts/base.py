@@ -3,7 +3,9 @@
 Every backend implements `ArtifactStore` and passes the contract suite in
 `tests/test_artifact_store_contract.py`. Keys are '/'-separated paths relative to the root,
 already checked by `tracking.names.check_file_name`; URIs are absolute (`file:///...`,
-`s3://bucket/key`). A store only reads and deletes URIs inside its own root.
+`s3://bucket/key`). A store only reads and deletes URIs inside its own root. Wherever a
+method takes a URI it also takes a key (no `://`): records keep files inside the root as
+keys (`relative`), so a workspace stays whole when its storage moves.
 
 An upload cut off midway (a killed process) leaves bytes that are not yet an object: a local
 store's temporary `.part` file, an unfinished S3 multipart upload. Stores list these as
@@ -145,6 +147,19 @@ class ArtifactStore(abc.ABC):
         Raises:
             StorageError: naming the folder, or the bucket and endpoint, and why.
         """
+
+    def relative(self, uri: str) -> str:
+        """What a record keeps for `uri`: its key if it lies inside this root, so that the
+        records stay true when the storage moves (a folder restored elsewhere, another
+        mount point); any other URI as it is."""
+        try:
+            return self.key_of(uri)
+        except ValidationError:
+            return uri
+
+    def resolve(self, stored: str) -> str:
+        """The URI of what a record keeps: a key under this root, or an absolute URI."""
+        return stored if "://" in stored else self.uri_for(stored)
 
     @abc.abstractmethod
     def key_of(self, uri: str) -> str:

@@ -50,6 +50,9 @@ class LocalArtifactStore(ArtifactStore):
         return self._contained(self._named_path(uri), repr(uri))
 
     def _named_path(self, uri: str) -> Path:
+        if "://" not in uri:  # a key relative to the root, as records keep it
+            check_file_name(uri)
+            return self.root / uri
         parsed = urlparse(uri)
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
             raise ValidationError(f"{uri!r} is not a file:// URI of the storage folder {self.root}")

@@ -89,6 +89,9 @@ class S3ArtifactStore(ArtifactStore):
         return f"s3://{self.bucket}/{self._key(key)}"
 
     def _key_of(self, uri: str) -> str:
+        if "://" not in uri:  # a key relative to the root, as records keep it
+            check_file_name(uri)
+            return self._key(uri)
         bucket, key = split_s3_uri(uri)
         inside = not self.prefix or key.startswith(self.prefix + "/")
         if bucket != self.bucket or not inside:

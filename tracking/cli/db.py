@@ -52,6 +52,16 @@ def _engine(args: argparse.Namespace, *, must_exist: bool) -> Any:
     return create_engine(uri, base_dir=config.base_dir)
 
 
+def _storage_root(args: argparse.Namespace) -> str:
+    """The workspace's storage root URI (nothing is read from the storage itself)."""
+    from tracking.artifacts import open_artifact_store
+
+    config = load_config(args.config)
+    return open_artifact_store(
+        config.storage_uri, base_dir=config.base_dir, s3_endpoint_url=config.s3_endpoint_url
+    ).root_uri
+
+
 def _upgrade(args: argparse.Namespace, out: TextIO) -> int:
     from tracking.stores.engine import upgrade_schema
 
@@ -59,7 +69,9 @@ def _upgrade(args: argparse.Namespace, out: TextIO) -> int:
     url = redact(engine.url.render_as_string(hide_password=True))
     try:
         result = upgrade_schema(
-            engine, on_step=lambda old, new: print(f"  {old} -> {new}", file=out, flush=True)
+            engine,
+            on_step=lambda old, new: print(f"  {old} -> {new}", file=out, flush=True),
+            storage_root=_storage_root(args),
         )
     finally:
         engine.dispose()

@@ -10,9 +10,15 @@ Rules every implementation keeps:
   same database: every method is one short transaction.
 - A run's number is 1, 2, 3... within its experiment, assigned once and never reused.
 - Writes to a run that is no longer `Running` raise `RunFinishedError` (status changes too).
-- A running run has a heartbeat: the time its recording process last said it was alive.
-  `fail_lost_runs` fails the runs whose heartbeat stopped, each exactly once even when
-  several processes call it at the same time.
+- A running run has a heartbeat: the time its recording process last said it was alive,
+  by the database's clock. `fail_lost_runs` fails the runs whose heartbeat stopped, each
+  exactly once even when several processes call it at the same time; a caller whose clock
+  is off fails no run that still beats.
+- Run ids follow `tracking.names.check_run_id`, and every value is checked before it is
+  written (`tracking.stores.values`): what one database would refuse, every backend
+  refuses with the same `ValidationError`, naming the field.
+- Every database failure reaches the caller as a `TrackingError` (see
+  `tracking.stores.errors`); a read-only database is read, and refuses writes in one line.
 - Non-finite metric values are stored and returned as they were logged, but never sort
   before finite ones and are never chosen as a best value.
 """
@@ -42,6 +48,11 @@ from tracking.records import (
 
 class RecordStore(abc.ABC):
     """Where experiments and runs are recorded."""
+
+    @property
+    def read_only(self) -> bool:
+        """True if this store can only be read (a read-only file, folder or mount)."""
+        return False
 
     # -- experiments -------------------------------------------------------------------
     @abc.abstractmethod
@@ -105,6 +116,7 @@ class RecordStore(abc.ABC):
         Raises:
             NotFoundError: the experiment does not exist.
             ConflictError: a run with this id exists.
+            ValidationError: the run id, display name, a tag or a property is not accepted.
         """
 
     @abc.abstractmethod
@@ -125,6 +137,7 @@ class RecordStore(abc.ABC):
 
         Raises:
             NotFoundError: no run has this id.
+            ValidationError: `run_id` is not a valid run id.
         """
 
     @abc.abstractmethod
@@ -174,7 +187,8 @@ class RecordStore(abc.ABC):
     ) -> None:
         """Finish a running run with a terminal status, with its last properties and files.
 
-        All in one transaction: a run is never seen finished without its files.
+        All in one transaction: a run is never seen finished without its files. NUL
+        characters in `error` are replaced by U+FFFD rather than refused.
 
         Raises:
             RunFinishedError: the run has already finished.
@@ -183,13 +197,20 @@ class RecordStore(abc.ABC):
 
     @abc.abstractmethod
     def heartbeat(self, run_ids: Sequence[str], at: datetime | None = None) -> None:
-        """Say that the process recording these runs is alive (finished runs are skipped)."""
+        """Say that the process recording these runs is alive (finished runs are skipped).
+
+        Without `at`, the beat is dated by the database's clock, not the caller's.
+        """
 
     @abc.abstractmethod
     def fail_lost_runs(
         self, silent_since: datetime, *, error: str, run_ids: Sequence[str] | None = None
     ) -> list[str]:
         """Fail every running run whose last heartbeat is before `silent_since`.
+
+        `silent_since` is read on the caller's clock as an age (now - `silent_since`) and
+        that age is measured on the database's clock: a caller whose clock runs fast does
+        not fail runs that beat, nor one whose clock runs slow spare runs that stopped.
 
         Args:
             run_ids: only these runs (say, those `find_lost_runs` returned), if still lost.
@@ -200,8 +221,9 @@ class RecordStore(abc.ABC):
 
     @abc.abstractmethod
     def find_lost_runs(self, silent_since: datetime) -> list[LostRun]:
-        """Return the running runs whose last heartbeat is before `silent_since`, oldest
-        heartbeat first, without changing them: what `fail_lost_runs` would fail."""
+        """Return the running runs whose last heartbeat is before `silent_since` (read as
+        `fail_lost_runs` reads it), oldest heartbeat first, without changing them: what
+        `fail_lost_runs` would fail."""
 
     # -- values ------------------------------------------------------------------------
     @abc.abstractmethod
@@ -225,6 +247,7 @@ class RecordStore(abc.ABC):
             NotFoundError: no run has this id.
             RunFinishedError: the run has finished (metrics, params and properties only;
                 tags may be changed at any time).
+            ValidationError: a name or a tag or property value is not accepted.
         """
 
     @abc.abstractmethod
@@ -247,6 +270,7 @@ class RecordStore(abc.ABC):
         Raises:
             ConflictError: the run already has a file of that name.
             RunFinishedError: the run has finished.
+            ValidationError: its name, URI, size or SHA-256 is not accepted.
         """
 
     @abc.abstractmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -15,8 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
+from tracking.config import redact
 from tracking.errors import ConfigError, SchemaError, StorageError
 from tracking.stores import migrate, schema
+from tracking.stores.errors import read_only, tracking_error
 
 SQLITE_BUSY_TIMEOUT_S = 60
 # Any constant will do: it names the lock that serialises schema creation on PostgreSQL.
@@ -28,12 +31,15 @@ def create_engine(uri: str, *, base_dir: Path | None = None) -> sa.Engine:
     """An engine for a `sqlite:///path` or `postgresql://...` URI.
 
     A relative SQLite path resolves against `base_dir` (the folder of the workspace's
-    config file), and its folder is created.
+    config file), and its folder is created. A SQLite file that cannot be written, or whose
+    folder cannot (a read-only mount), is opened read-only (see `_read_only_args`).
     """
     try:
         url = sa.make_url(uri)
     except sa_exc.ArgumentError:
-        raise ConfigError(f"tracking URI {uri!r} is not a database URL") from None
+        raise ConfigError(f"tracking URI {redact(uri)!r} is not a database URL") from None
+    if url.drivername.split("+")[0] == "postgres":  # the spelling many tools print
+        url = url.set(drivername=url.drivername.replace("postgres", "postgresql", 1))
     backend = url.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url, base_dir)
@@ -48,7 +54,7 @@ def create_engine(uri: str, *, base_dir: Path | None = None) -> sa.Engine:
                 f"pip install 'raysweep[postgres]' ({err})"
             ) from None
     raise ConfigError(
-        f"tracking URI {uri!r} has an unsupported scheme {url.drivername!r}: "
+        f"tracking URI {redact(uri)!r} has an unsupported scheme {url.drivername!r}: "
         "use sqlite:///path or postgresql://user@host/database"
     )
 
@@ -63,6 +69,7 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
     path = Path(database).expanduser()
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
+    read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -70,7 +77,12 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
             f"cannot create the folder of the tracking database {path}: {err}"
         ) from None
     engine = sa.create_engine(
-        url.set(database=str(path)), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
+        url.set(database=str(path)),
+        **(
+            _read_only_args(path)
+            if read_only
+            else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+        ),
     )
 
     @event.listens_for(engine, "connect")
@@ -78,7 +90,8 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the sqlite3 module.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:  # a read-only file keeps the journal mode it has (WAL, as made)
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
@@ -94,31 +107,60 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
     return engine
 
 
-def ensure_schema(engine: sa.Engine) -> None:
+def _read_only_args(path: Path) -> dict[str, Any]:
+    """`create_engine` arguments that open a SQLite file read-only, for reading.
+
+    SQLite reads a WAL database through its `-wal` and `-shm` files. While a writer has
+    them open beside the file (someone who can write it), it shares them read-only; at
+    rest there are none, and it cannot make them in a folder it cannot write, so it reads
+    the file as immutable, which it is while no one writes it. Each transaction connects
+    afresh (no pool) and so sees what was committed since, and which of the two applies.
+    The engine's `tracking_read_only` option tells the store to refuse writes at once.
+    """
+
+    def connect() -> sqlite3.Connection:
+        mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
+        return sqlite3.connect(
+            f"{path.as_uri()}?mode={mode}",
+            uri=True,
+            timeout=SQLITE_BUSY_TIMEOUT_S,
+            check_same_thread=False,
+        )
+
+    return {
+        "creator": connect,
+        "poolclass": sa.pool.NullPool,
+        "execution_options": {"tracking_read_only": True},
+    }
+
+
+def ensure_schema(engine: sa.Engine, *, storage_root: str | None = None) -> None:
     """Make the database ready for this release: create the tables, or upgrade an old SQLite.
 
     A database at this release's version costs one read. A new one gets its tables; a
     SQLite file of an older version is copied to `<file>.bak-<version>` and upgraded; an
     older PostgreSQL database is left alone (other clients may still run the release that
-    wrote it) and refused with the command that upgrades it. Creating and upgrading hold
-    the schema lock (PostgreSQL's advisory lock, SQLite's write lock), so two processes do
-    either once.
+    wrote it) and refused with the command that upgrades it, as is an older read-only
+    SQLite file. Creating and upgrading hold the schema lock (PostgreSQL's advisory lock,
+    SQLite's write lock), so two processes do either once.
 
     Raises:
-        SchemaError: the schema is newer than this release, or an older PostgreSQL one.
+        SchemaError: the schema is newer than this release, or an older PostgreSQL or
+            read-only one; or the SQLite file is damaged or not a database.
         StorageError: the database cannot be opened.
     """
     url = engine.url.render_as_string(hide_password=True)
-    sqlite = engine.dialect.name == "sqlite"
+    read_only = bool(engine.get_execution_options().get("tracking_read_only"))
+    in_place = engine.dialect.name == "sqlite" and not read_only  # may upgrade here
     try:
         with engine.connect() as conn:
             version = migrate.read_version(conn)
-        if version is not None and _check(version, url, allow_upgrade=sqlite) == 0:
+        if version is not None and _check(version, url, allow_upgrade=in_place) == 0:
             return
-        result = _upgrade_locked(engine, url, allow=sqlite)
+        result = _upgrade_locked(engine, url, allow=in_place, storage_root=storage_root)
     except sa_exc.DBAPIError as err:
-        raise StorageError(
-            f"cannot open the tracking database {url}: {_one_line(err.orig)}"
+        raise tracking_error(
+            err, engine, failed=f"cannot open the tracking database {url}"
         ) from None
     if result.before is not None and result.before != result.after:
         log.warning(
@@ -141,12 +183,16 @@ class Upgrade:
 
 
 def upgrade_schema(
-    engine: sa.Engine, *, on_step: Callable[[str, str], None] | None = None
+    engine: sa.Engine,
+    *,
+    on_step: Callable[[str, str], None] | None = None,
+    storage_root: str | None = None,
 ) -> Upgrade:
     """Bring the database to this release's schema: create it, or run the migrations.
 
     A SQLite file is first copied to `<file>.bak-<version>`; PostgreSQL is upgraded in one
     transaction (back it up with pg_dump first: a downgrade is not promised).
+    `storage_root` is the workspace's storage root URI, which some migrations use.
 
     Raises:
         SchemaError: the schema is newer than this release's.
@@ -154,12 +200,10 @@ def upgrade_schema(
     """
     url = engine.url.render_as_string(hide_password=True)
     try:
-        return _upgrade_locked(engine, url, allow=True, on_step=on_step)
+        return _upgrade_locked(engine, url, allow=True, on_step=on_step, storage_root=storage_root)
     except sa_exc.DBAPIError as err:
-        raise StorageError(
-            f"cannot upgrade the tracking database {url}, which is left as it was: "
-            f"{_one_line(err.orig)}"
-        ) from None
+        failed = f"cannot upgrade the tracking database {url}, which is left as it was"
+        raise tracking_error(err, engine, failed=failed) from None
 
 
 def read_schema_version(engine: sa.Engine) -> str | None:
@@ -173,8 +217,8 @@ def read_schema_version(engine: sa.Engine) -> str | None:
             return migrate.read_version(conn)
     except sa_exc.DBAPIError as err:
         url = engine.url.render_as_string(hide_password=True)
-        raise StorageError(
-            f"cannot read the tracking database {url}: {_one_line(err.orig)}"
+        raise tracking_error(
+            err, engine, failed=f"cannot read the tracking database {url}"
         ) from None
 
 
@@ -184,6 +228,7 @@ def _upgrade_locked(
     *,
     allow: bool,
     on_step: Callable[[str, str], None] | None = None,
+    storage_root: str | None = None,
 ) -> Upgrade:
     """Create or upgrade under the schema lock; `allow=False` refuses to upgrade."""
     with engine.execution_options(tracking_write=True).begin() as conn:
@@ -196,19 +241,16 @@ def _upgrade_locked(
         order = _check(version, url, allow_upgrade=allow)
         if order == 0:
             return Upgrade(version, version)
+        if engine.get_execution_options().get("tracking_read_only"):
+            raise read_only(str(engine.url.database))
         backup = _backup_sqlite(engine, version) if engine.dialect.name == "sqlite" else None
         try:
-            migrate.upgrade(conn, on_step=on_step)
+            migrate.upgrade(conn, on_step=on_step, storage_root=storage_root)
         except BaseException:
             if backup is not None:  # the transaction rolls back: nothing to keep a copy of
                 backup.unlink()
             raise
         return Upgrade(version, migrate.HEAD, backup)
-
-
-def _one_line(err: BaseException | None) -> str:
-    """A driver's message on one line (psycopg's carry hints on lines of their own)."""
-    return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
 
 
 def _create(conn: sa.Connection, url: str) -> None:

@@ -51,7 +51,10 @@ def compare(version: str) -> int:
 
 
 def upgrade(
-    conn: sa.Connection, *, on_step: Callable[[str, str], None] | None = None
+    conn: sa.Connection,
+    *,
+    on_step: Callable[[str, str], None] | None = None,
+    storage_root: str | None = None,
 ) -> tuple[str | None, str]:
     """Upgrade the database behind `conn` to `HEAD`, inside the caller's transaction.
 
@@ -61,6 +64,7 @@ def upgrade(
     Args:
         conn: a connection in a write transaction.
         on_step: called with (from, to) after each revision has run.
+        storage_root: the workspace's storage root URI, for revisions that need it (5).
 
     Returns:
         The version before and after.
@@ -69,6 +73,7 @@ def upgrade(
 
     before = read_version(conn)
     config = _config(conn)
+    config.attributes["storage_root"] = storage_root
     command.stamp(config, before or "base", purge=True)
     if on_step is not None:
         config.attributes["on_version_apply"] = _reporter(on_step)

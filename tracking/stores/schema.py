@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 metadata = sa.MetaData()
 
@@ -134,6 +134,8 @@ files = sa.Table(
     metadata,
     sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
     sa.Column("name", sa.String(1024), primary_key=True),
+    # A file inside the workspace's storage: its key under the root (so the storage can
+    # move); any other: its absolute URI.
     sa.Column("uri", sa.Text, nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),

@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from tracking.errors import ConflictError, NotFoundError, RunFinishedError, StorageError
+from tracking.errors import ConflictError, NotFoundError, RunFinishedError
+from tracking.names import check_run_id
 from tracking.records import (
     ChartSeries,
     ExperimentRecord,
@@ -31,8 +32,10 @@ from tracking.records import (
 )
 from tracking.stores import schema as t
 from tracking.stores import statements as st
+from tracking.stores import values
 from tracking.stores.base import RecordStore
 from tracking.stores.engine import create_engine, ensure_schema
+from tracking.stores.errors import read_only, tracking_error
 from tracking.stores.rows import (
     aware,
     fold_metrics,
@@ -50,36 +53,44 @@ class SqlRecordStore(RecordStore):
     Args:
         engine: a SQLAlchemy engine made by `tracking.stores.engine.create_engine`, or
             any engine whose SQLite connections use `BEGIN IMMEDIATE` for writes.
+        storage_root: the workspace's storage root URI, should opening upgrade the schema
+            (a migration turns file URIs under it into keys).
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, storage_root: str | None = None) -> None:
         self._engine = engine
         self._writer = engine.execution_options(tracking_write=True)
         self._known_columns: set[tuple[int, str, str]] = set()
-        ensure_schema(engine)
+        ensure_schema(engine, storage_root=storage_root)
 
     @classmethod
-    def from_uri(cls, uri: str, *, base_dir: Path | None = None) -> SqlRecordStore:
-        return cls(create_engine(uri, base_dir=base_dir))
+    def from_uri(
+        cls, uri: str, *, base_dir: Path | None = None, storage_root: str | None = None
+    ) -> SqlRecordStore:
+        return cls(create_engine(uri, base_dir=base_dir), storage_root=storage_root)
 
     def close(self) -> None:
         self._engine.dispose()
 
+    @property
+    def read_only(self) -> bool:
+        return bool(self._engine.get_execution_options().get("tracking_read_only"))
+
     @contextmanager
     def _tx(self, *, write: bool) -> Iterator[sa.Connection]:
-        """One short transaction; database failures become `StorageError`."""
-        engine = self._writer if write else self._engine
+        """One short transaction; database failures become `tracking` errors
+        (`tracking.stores.errors`), a write to a read-only database one at once."""
+        if write and self.read_only:
+            raise read_only(str(self._engine.url.database))
         try:
-            with engine.begin() as conn:
+            with (self._writer if write else self._engine).begin() as conn:
                 yield conn
-        except sa_exc.IntegrityError as err:
-            raise ConflictError(f"the record conflicts with an existing one: {err.orig}") from None
-        except (sa_exc.OperationalError, sa_exc.InterfaceError) as err:
-            url = self._engine.url.render_as_string(hide_password=True)
-            raise StorageError(f"the tracking database {url} failed: {err.orig}") from None
+        except sa_exc.DBAPIError as err:
+            raise tracking_error(err, self._engine) from None
 
     # -- experiments -------------------------------------------------------------------
     def get_or_create_experiment(self, name: str) -> ExperimentRecord:
+        values.check_text("experiment name", name, limit=values.MAX_NAME)
         try:
             return self.get_experiment(name)
         except NotFoundError:
@@ -143,6 +154,7 @@ class SqlRecordStore(RecordStore):
         ).scalar_one_or_none()
 
     def set_primary_metric(self, experiment_id: int, metric: str, goal: str) -> None:
+        values.check_names("metric", [metric])
         with self._tx(write=True) as conn:
             conn.execute(
                 sa.update(t.experiments)
@@ -220,6 +232,7 @@ class SqlRecordStore(RecordStore):
         params: Mapping[str, Any] | None = None,
         start_time: datetime | None = None,
     ) -> RunRecord:
+        values.check_run(run_id, display_name, properties, tags, params)
         start_time = start_time or utcnow()
         with self._tx(write=True) as conn:
             number = self._next_numbers(conn, experiment_id, 1, start_time)
@@ -253,6 +266,7 @@ class SqlRecordStore(RecordStore):
     def record_runs(self, experiment_id: int, runs: Sequence[NewRun]) -> list[RunRecord]:
         if not runs:
             return []
+        runs = [values.checked_new_run(run) for run in runs]
         latest = max(r.end_time or r.start_time for r in runs)
         table_rows: dict[str, list[dict[str, Any]]] = {
             name: []
@@ -311,6 +325,7 @@ class SqlRecordStore(RecordStore):
         )
 
     def get_run(self, run_id: str) -> RunRecord:
+        check_run_id(run_id)
         with self._tx(write=False) as conn:
             records = self._run_records(conn, [run_id])
         if not records:
@@ -424,6 +439,7 @@ class SqlRecordStore(RecordStore):
         properties: Mapping[str, str] | None = None,
         files: Sequence[FileRecord] = (),
     ) -> None:
+        error = values.checked_finish(run_id, error, properties, files)
         end_time = end_time or utcnow()
         with self._tx(write=True) as conn:
             finish = {
@@ -449,33 +465,36 @@ class SqlRecordStore(RecordStore):
             conn.execute(
                 sa.update(r)
                 .where(r.c.run_id.in_(list(run_ids)), r.c.status == RunStatus.RUNNING.value)
-                .values(heartbeat_at=at or utcnow())
+                .values(heartbeat_at=at or st.database_now(conn))
             )
 
     def fail_lost_runs(
         self, silent_since: datetime, *, error: str, run_ids: Sequence[str] | None = None
     ) -> list[str]:
         r = t.runs
-        now = utcnow()
-        update = (
-            sa.update(r)
-            .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < silent_since)
-            .values(status=RunStatus.FAILED.value, end_time=now, error=error)
-            .returning(r.c.run_id)
-        )
-        if run_ids is not None:
-            update = update.where(r.c.run_id.in_(list(run_ids)))
+        age = utcnow() - silent_since
         with self._tx(write=True) as conn:
+            now = st.database_now(conn)
+            update = (
+                sa.update(r)
+                .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < now - age)
+                .values(status=RunStatus.FAILED.value, end_time=now, error=error)
+                .returning(r.c.run_id)
+            )
+            if run_ids is not None:
+                update = update.where(r.c.run_id.in_(list(run_ids)))
             # One statement: of two processes that notice at once, each run goes to one.
             return list(conn.execute(update).scalars())
 
     def find_lost_runs(self, silent_since: datetime) -> list[LostRun]:
         r, e = t.runs, t.experiments
+        age = utcnow() - silent_since
         with self._tx(write=False) as conn:
+            cutoff = st.database_now(conn) - age
             rows = conn.execute(
                 sa.select(r.c.run_id, e.c.name, r.c.number, r.c.heartbeat_at)
                 .join(e, e.c.id == r.c.experiment_id)
-                .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < silent_since)
+                .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < cutoff)
                 .order_by(r.c.heartbeat_at, r.c.run_id)
             ).all()
         return [LostRun(rid, name, number, aware(at)) for rid, name, number, at in rows]  # type: ignore[arg-type]
@@ -502,6 +521,7 @@ class SqlRecordStore(RecordStore):
         properties: Mapping[str, str] | None = None,
         timestamp: datetime | None = None,
     ) -> None:
+        values.check_batch(run_id, metrics, params, tags, properties)
         timestamp = timestamp or utcnow()
         with self._tx(write=True) as conn:
             must_run = bool(metrics or params or properties)
@@ -626,6 +646,7 @@ class SqlRecordStore(RecordStore):
 
     # -- files -------------------------------------------------------------------------
     def add_file(self, record: FileRecord) -> None:
+        values.check_file(record)
         with self._tx(write=True) as conn:
             self._running_run(conn, record.run_id)
             self._insert_file(conn, record)
@@ -648,6 +669,7 @@ class SqlRecordStore(RecordStore):
         return [self._file_record(row) for row in rows]
 
     def get_file(self, run_id: str, name: str) -> FileRecord:
+        check_run_id(run_id)
         f = t.files
         with self._tx(write=False) as conn:
             row = conn.execute(sa.select(f).where(f.c.run_id == run_id, f.c.name == name)).first()

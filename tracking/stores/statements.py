@@ -9,6 +9,7 @@ start with `b_` are parameters; others are column values.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,6 +53,23 @@ SUMMARIES = sa.select(_s).where(
 UPDATE_SUMMARY = sa.update(_s).where(_s.c.run_id == param("b_run_id"), _s.c.name == param("b_name"))
 
 INSERT = {table.name: sa.insert(table) for table in t.metadata.sorted_tables}
+
+# The database's clock, which heartbeats are written and judged by, so that a process whose
+# own clock is off neither fails runs that beat nor spares runs that stopped. PostgreSQL's
+# is its server's; SQLite's is that of the host holding the file, which every process that
+# shares the file runs on (SQLite's locks hold on no other).
+_NOW = {
+    "postgresql": sa.select(sa.func.now()),
+    "sqlite": sa.select(sa.func.strftime("%Y-%m-%d %H:%M:%f", "now")),
+}
+
+
+def database_now(conn: sa.Connection) -> datetime:
+    """The database's current time (UTC)."""
+    now = conn.execute(_NOW[conn.dialect.name]).scalar_one()
+    if isinstance(now, str):
+        now = datetime.fromisoformat(now)
+    return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
 
 
 def insert_new(dialect: str, table: sa.Table) -> sa.Insert:
