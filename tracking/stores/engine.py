@@ -53,6 +53,11 @@ def create_engine(uri: str, *, base_dir: Path | None = None) -> sa.Engine:
                 f"tracking URI {url.render_as_string()!r} needs a PostgreSQL driver: "
                 f"pip install 'raysweep[postgres]' ({err})"
             ) from None
+        except sa_exc.NoSuchModuleError:
+            raise ConfigError(
+                f"tracking URI {url.render_as_string()!r} names a driver SQLAlchemy does not "
+                "have: use postgresql:// (psycopg) or postgresql+<an installed driver>://"
+            ) from None
     raise ConfigError(
         f"tracking URI {redact(uri)!r} has an unsupported scheme {url.drivername!r}: "
         "use sqlite:///path or postgresql://user@host/database"
