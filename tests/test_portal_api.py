@@ -830,3 +830,20 @@ def test_token_and_token_file_together_are_refused(
     assert "not allowed with argument --token" in _one_line(capsys)
     assert portal_main(["--token", LONG_TOKEN[:20] + " " + LONG_TOKEN[20:]]) == 2
     assert "spaces" in _one_line(capsys)
+
+
+def test_the_listening_socket_lets_asyncio_turn_nagle_off() -> None:
+    """asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets; without it every response on a
+    kept-alive connection waits ~40 ms for the client's delayed ACK."""
+    from tracking.portal.__main__ import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        client = socket.create_connection(sock.getsockname())
+        accepted, _ = sock.accept()
+        assert accepted.proto == socket.IPPROTO_TCP  # what asyncio checks on each connection
+        accepted.close()
+        client.close()
+    finally:
+        sock.close()

@@ -112,7 +112,9 @@ def allowed_hosts(host: str, extra: Sequence[str], *, token: str | None) -> list
 def _bind(host: str, port: int) -> socket.socket:
     """A listening socket, bound here so that a port in use is one clear message."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on such sockets, and without it
+    # Nagle holds each kept-alive response until the client's delayed ACK (40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host.strip("[]"), port))
