@@ -14,6 +14,9 @@ order, to one background thread, so the database never holds up Tune's event loo
 trial's run ids are chosen when the trial starts and kept in Tune's callback state, so the
 callback is idempotent per trial: a restored sweep re-attaches each trial to the runs it
 already had (or, if that state was lost, finds them by their `ray.trial_id` property).
+Pickled (into Tune's `tuner.pkl`), it keeps no workspace: a restoring driver attaches its
+own (`sweep.attach`). A run whose record the database refuses is recorded Failed, saying so;
+the other runs of its batch are recorded one at a time.
 """
 
 from __future__ import annotations
@@ -22,16 +25,21 @@ import logging
 import numbers
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyarrow import fs
 from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
 
+from sweep import attach
+from sweep.trialops import NODE_ID, REFUSED, checkpoint_uri, one_run, why
+from sweep.trialops import Change as _Change
+from sweep.trialops import Op as _Op
+from sweep.trialops import error_text as _error_text
+from sweep.trialops import where_of as _where
 from sweep.writer import Writer
 from tracking import Experiment, TrackingError
+from tracking.errors import ValidationError
 from tracking.heartbeat import LOST
 from tracking.records import FileRecord, NewRun, RunStatus, utcnow
 
@@ -46,7 +54,6 @@ TRIAL_ID = "ray.trial_id"
 TRIAL_CELL = "ray.trial_cell"  # the run's place among its trial's cells
 RETRIES = "ray.retries"
 CELLS = "tracking.cells"  # result key: the cells a trial finished since its last report
-NODE_ID = "tracking.node_id"  # result key: the Ray node the trial ran on
 # The writer gathers what arrives within this time into one transaction: records lag
 # trials by up to a second, and a sweep of short trials writes a few dozen transactions a
 # minute instead of several per trial (Tune saving its state ends a window early).
@@ -55,50 +62,7 @@ _SKIPPED_KEYS = {*AUTO_RESULT_KEYS, "trial_id", "experiment_tag", "done", "shoul
 
 CellParams = Callable[[Mapping[str, Any]], Sequence[Mapping[str, Any]]]
 Properties = Mapping[str, Any] | Callable[["Trial", int], Mapping[str, Any]]
-
-
-def checkpoint_uri(path: str, filesystem: Any) -> str:
-    """The URI of a checkpoint path on its pyarrow filesystem (local or S3)."""
-    if isinstance(filesystem, fs.S3FileSystem):
-        return f"s3://{path.lstrip('/')}"
-    return Path(path).absolute().as_uri()
-
-
-def one_run(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The default cells of a trial: one, whose params are the trial's config."""
-    return [dict(config)]
-
-
-@dataclass
-class _Op:
-    """One record write of a trial, queued by a hook for the writer thread."""
-
-    kind: str  # "start", "metrics", "cells", "end" or "call"
-    trial: Trial
-    what: str
-    metrics: list[tuple[str, float]] = field(default_factory=list)
-    entries: Sequence[Mapping[str, Any]] = ()  # "cells": the finished cells
-    root: str | None = None  # "cells": the checkpoint their files are in
-    checkpoint: Any = None  # "end": the trial's last checkpoint
-    status: RunStatus = RunStatus.COMPLETED
-    error: str | None = None
-    where: Mapping[str, str] = field(default_factory=dict)
-    call: Callable[[], object] | None = None
-
-
-@dataclass
-class _Change:
-    """What one batch writes for one run."""
-
-    trial: Trial
-    index: int
-    create: bool = False
-    metrics: list[tuple[str, float]] = field(default_factory=list)
-    status: RunStatus | None = None
-    error: str | None = None
-    properties: dict[str, str] = field(default_factory=dict)
-    files: list[FileRecord] = field(default_factory=list)
-    tags: dict[str, str] = field(default_factory=dict)
+__all__ = ["CELLS", "NODE_ID", "TrackingCallback", "checkpoint_uri", "one_run"]
 
 
 class TrackingCallback(tune.Callback):
@@ -119,7 +83,9 @@ class TrackingCallback(tune.Callback):
         cells: CellParams = one_run,
         properties: Properties | None = None,
     ) -> None:
-        self._experiment = experiment
+        self._bound: Experiment | None = experiment
+        self._experiment_name = experiment.name
+        self._token = attach.token_for(experiment)
         self._cells = cells
         self._properties = properties
         self._runs: dict[str, list[str]] = {}  # trial id -> its runs' ids: the state Tune saves
@@ -145,18 +111,22 @@ class TrackingCallback(tune.Callback):
         self._fresh = False
 
     def __getstate__(self) -> dict[str, Any]:
-        # Tune pickles its callbacks with the experiment: no thread, no lock, no queue.
-        return {
-            **self.__dict__,
-            "_writer": None,
-            "_created": set(),
-            "_finished": set(),
-            "_retries": {},
-        }
+        # Tune pickles its callbacks into storage: no thread, lock or queue, and no
+        # workspace (its database URL may hold a password): the restoring driver attaches
+        # its own (sweep.attach).
+        empty: dict[str, Any] = {"_writer": None, "_created": set(), "_finished": set()}
+        return {**self.__dict__, **empty, "_retries": {}, "_bound": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._fresh = False
+        self._bound = attach.experiment_for(self._experiment_name, self._token, self)
+
+    @property
+    def _experiment(self) -> Experiment:
+        if self._bound is None:
+            self._bound = attach.require(self._experiment_name, self._token, self)
+        return self._bound
 
     @property
     def _records(self) -> RecordStore:
@@ -194,8 +164,8 @@ class TrackingCallback(tune.Callback):
             segment = []
             try:
                 op.call()  # type: ignore[misc]
-            except TrackingError as err:
-                self._report(f"could not {op.what} of trial {op.trial.trial_id}: {err}")
+            except Exception as err:  # a refused write costs this op, not the batch
+                self._report(f"could not {op.what} of trial {op.trial.trial_id}: {why(err)}")
         self._write(segment)
 
     def _write(self, ops: list[_Op]) -> None:
@@ -203,8 +173,8 @@ class TrackingCallback(tune.Callback):
         for op in ops:
             try:
                 self._fold(op, changes)
-            except TrackingError as err:
-                self._report(f"could not {op.what} of trial {op.trial.trial_id}: {err}")
+            except Exception as err:  # one op's failure costs that op only
+                self._report(f"could not {op.what} of trial {op.trial.trial_id}: {why(err)}")
         new = {run_id: c for run_id, c in changes.items() if c.create}
         if new:
             try:
@@ -212,7 +182,7 @@ class TrackingCallback(tune.Callback):
                     self._experiment.id, [self._new_run(r, c) for r, c in new.items()]
                 )
                 self._mark_written(new)
-            except TrackingError:  # one bad run must not cost the others: one at a time
+            except Exception:  # one refused run must not cost the others: one at a time
                 for run_id, change in new.items():
                     self._write_one(run_id, change)
         for run_id, change in changes.items():
@@ -248,8 +218,25 @@ class TrackingCallback(tune.Callback):
                         files=change.files,
                     )
             self._mark_written({run_id: change})
-        except TrackingError as err:
-            self._report(f"could not record run {run_id} of trial {change.trial.trial_id}: {err}")
+        except Exception as err:  # say, a value the database refuses: this run only
+            trial_id = change.trial.trial_id
+            self._report(f"could not record run {run_id} of trial {trial_id}: {why(err)}")
+            if isinstance(err, ValidationError) or not isinstance(err, TrackingError):
+                self._end_refused(run_id, change, why(err))
+
+    def _end_refused(self, run_id: str, change: _Change, reason: str) -> None:
+        """A run whose record was refused ends Failed, saying why, not Running or missing;
+        what the trial writes for it afterwards is dropped."""
+        ended = _Change(change.trial, change.index, run_id not in self._created)
+        ended.status, ended.error = RunStatus.FAILED, f"{REFUSED}: {reason}"
+        try:
+            if ended.create:
+                self._records.record_runs(self._experiment.id, [self._new_run(run_id, ended)])
+            else:
+                self._records.set_status(run_id, RunStatus.FAILED, error=ended.error)
+        except Exception as err:  # left to the heartbeat check: failed once this driver ends
+            log.warning("could not record run %s as refused: %s", run_id, why(err))
+        self._mark_written({run_id: ended})
 
     def _new_run(self, run_id: str, change: _Change) -> NewRun:
         trial, now = change.trial, utcnow()
@@ -319,10 +306,12 @@ class TrackingCallback(tune.Callback):
             return
         c.status = RunStatus.COMPLETED
         c.metrics.extend((str(k), float(v)) for k, v in entry["metrics"].items())
+        artifacts = self._experiment.workspace.artifacts
         uri = f"{op.root}/{entry['file']}"
-        self._experiment.workspace.artifacts.check_inside(uri)
+        artifacts.check_inside(uri)
+        size, sha256 = int(entry["size"]), entry["sha256"]
         c.files = [
-            FileRecord(run_id, entry["file"], uri, int(entry["size"]), entry["sha256"], utcnow())
+            FileRecord(run_id, entry["file"], artifacts.relative(uri), size, sha256, utcnow())
         ]
 
     def _count_retries(self, c: _Change, attempts: int) -> None:
@@ -340,10 +329,10 @@ class TrackingCallback(tune.Callback):
         for entry in checkpoint.filesystem.get_file_info(selector):
             if entry.type == fs.FileType.File:
                 name = entry.path[len(checkpoint.path) :].lstrip("/")
-                stored = self._experiment.workspace.artifacts.describe(f"{root}/{name}")
-                records.append(
-                    FileRecord(run_id, name, stored.uri, stored.size, stored.sha256, utcnow())
-                )
+                artifacts = self._experiment.workspace.artifacts
+                stored = artifacts.describe(f"{root}/{name}")
+                key = artifacts.relative(stored.uri)
+                records.append(FileRecord(run_id, name, key, stored.size, stored.sha256, utcnow()))
         return records
 
     def _reattach(self, trial: Trial, known: list[str] | None) -> None:
@@ -380,6 +369,8 @@ class TrackingCallback(tune.Callback):
     def setup(self, *args: Any, **info: Any) -> None:
         import ray
 
+        if self._bound is None:  # restored: re-attach now, not mid-sweep in the writer
+            self._bound = attach.require(self._experiment_name, self._token, self)
         self._job_id = ray.get_runtime_context().get_job_id()
 
     def on_trial_start(
@@ -472,26 +463,3 @@ class TrackingCallback(tune.Callback):
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
         self.flush()
-
-
-def _where(result: Mapping[str, Any], job_id: str | None) -> dict[str, str]:
-    """The properties that say where a trial ran: its driver's job, and its node and host."""
-    where = {"ray.job_id": job_id} if job_id else {}
-    if result.get(NODE_ID):
-        where["ray.node_id"] = str(result[NODE_ID])
-    if result.get("hostname"):
-        where["host"] = str(result["hostname"])
-    return where
-
-
-def _error_text(trial: Trial) -> str:
-    """The last line of the trial's latest error: the exception that ended it."""
-    text = ""
-    # Tune writes the error file in the driver's trial folder first and syncs it to
-    # storage later, so the local copy is the one that exists now.
-    if trial.error_file and Path(trial.error_file).is_file():
-        text = Path(trial.error_file).read_text(errors="replace")
-    else:
-        text = str(trial.get_error() or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "the trial failed without an error message"

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from sweep.claim import Claim, acquire
 from sweep.data import Dataset, load_dataset
 from sweep.errors import SweepInputError
 from sweep.spec import SweepSpec
@@ -52,10 +53,20 @@ class PreparedSweep:
     data: Dataset
     todo: list[dict[str, Any]] = field(default_factory=list)
     reused: int = 0
+    claim: Claim | None = None  # the experiment is this sweep's until `execute` ends
+    name: str = ""  # the sweep's name: its new Tune run's
+
+
+def sweep_name(experiment: str) -> str:
+    """A new sweep's name (its Tune run's, and its folder's in storage)."""
+    return f"{experiment}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S-%f}"
 
 
 def prepare(spec: SweepSpec, workspace: Workspace | None = None) -> PreparedSweep:
-    """Check everything a sweep needs before Ray starts.
+    """Check everything a sweep needs before Ray starts, then claim its experiment.
+
+    While another sweep of the experiment runs (from any driver), this waits for it to end,
+    saying so on stderr, so that it trains only what that sweep left (see `sweep.claim`).
 
     Raises:
         SweepInputError: bad data, grid or estimator.
@@ -72,10 +83,16 @@ def prepare(spec: SweepSpec, workspace: Workspace | None = None) -> PreparedSwee
     # Every check has passed: only now is anything written to the workspace.
     experiment = Experiment(ws, spec.experiment)
     experiment.set_primary_metric(spec.metric, spec.mode)
-    done = completed_cells(experiment)
+    name = sweep_name(spec.experiment)
+    claim = acquire(experiment, name)
+    try:  # the cells done are read under the claim: no other sweep adds to them now
+        done = completed_cells(experiment)
+    except BaseException:
+        claim.release()
+        raise
     cells = spec.cells()
     todo = [cell for cell in cells if spec.cell_key(cell) not in done]
-    return PreparedSweep(spec, ws, experiment, data, todo, len(cells) - len(todo))
+    return PreparedSweep(spec, ws, experiment, data, todo, len(cells) - len(todo), claim, name)
 
 
 def completed_cells(experiment: Experiment) -> set[str]:
@@ -194,9 +211,24 @@ def _last_tune_run(experiment: Experiment) -> str | None:
 
 
 def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
-    """Run a prepared sweep on Ray Tune (resuming its last Tune run if asked)."""
+    """Run a prepared sweep on Ray Tune (resuming its last Tune run if asked); then end its
+    claim on the experiment.
+
+    Raises:
+        SweepRefusedError: asked to resume, the sweep's saved state in storage is not what
+            its driver wrote (nothing of it was unpickled).
+    """
+    try:
+        return _execute(prepared, progress)
+    finally:
+        if prepared.claim is not None:
+            prepared.claim.release()
+
+
+def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     from ray import tune
 
+    from sweep import attach, statecheck
     from sweep.callback import TrackingCallback
     from sweep.progress import ProgressCallback
     from sweep.trainable import train_cells
@@ -223,13 +255,14 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
     tracker_errors: list[str] = []
     tune_runs: list[str] = []
 
-    def fit(tuner: tune.Tuner, tracker: TrackingCallback | None = None) -> None:
+    def fit(tuner: tune.Tuner, callbacks: list[Any]) -> None:
+        trackers = [c for c in callbacks if isinstance(c, TrackingCallback)]
         try:
             tuner.fit()
         finally:
-            if tracker is not None:
+            for tracker in trackers:
                 tracker.close()  # every record written before the results are read
-        if tracker is not None:  # a restored Tuner brings its own copy, which logs instead
+        for tracker in trackers:
             tracker_errors.extend(tracker.errors)
 
     todo = prepared.todo
@@ -237,22 +270,24 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
     if previous is not None:
         path = f"{storage_path}/{previous}"
         if tune.Tuner.can_restore(path, storage_filesystem=filesystem):
+            statecheck.verify(experiment, previous, path, filesystem)  # before any unpickling
             tune_runs.append(previous)
-            fit(
-                tune.Tuner.restore(
+            # Its callbacks come out of storage without a workspace: they take this one.
+            with attach.attached(experiment) as restored:
+                tuner = tune.Tuner.restore(
                     path, trainable, resume_unfinished=True, storage_filesystem=filesystem
                 )
-            )
+                fit(tuner, restored)
             done = completed_cells(experiment)
             attempted = {run.properties.get(SWEEP_CELL) for run in _runs_of(experiment, previous)}
             todo = [c for c in todo if spec.cell_key(c) not in done | attempted]
 
     if todo:
-        tune_run = f"{spec.experiment}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S-%f}"
+        tune_run = prepared.name or sweep_name(spec.experiment)
         tracker = TrackingCallback(
             experiment, cells=trial_cells, properties=_CellProperties(spec, tune_run)
         )
-        callbacks: list[tune.Callback] = [tracker]
+        callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, tune_run)]
         if progress:
             callbacks.append(ProgressCallback(len(todo), spec.metric, spec.mode))
         size = spec.pack_size(len(todo), trial_slots(spec))
@@ -274,7 +309,9 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
                 verbose=0,
             ),
         )
-        fit(tuner, tracker)
+        # Tuner() has just written tuner.pkl: its digest goes on record before any trial runs.
+        statecheck.record_tuner_file(experiment, tune_run, f"{storage_path}/{tune_run}", filesystem)
+        fit(tuner, [tracker])
 
     ran = [run for name in tune_runs for run in _runs_of(experiment, name)]
     try:

@@ -8,3 +8,11 @@ class SweepInputError(ValueError):
 
     Raised before Ray starts; the message names the value and what would be accepted.
     """
+
+
+class SweepRefusedError(RuntimeError):
+    """A sweep that the driver refuses to run as asked: for example a `--resume` whose saved
+    state in storage is not what the sweep's driver wrote.
+
+    Raised before any trial runs; `python -m sweep.launch` reports it on one line and exits 2.
+    """

@@ -5,7 +5,11 @@ diabetes data, in the workspace that `Workspace.from_config()` finds. This modul
 only place that reads the environment (`RAY_ADDRESS`) and the command line.
 
 Exit codes: 0 every trial completed; 1 a trial failed (or its record could not be written);
-2 bad input, reported on one line before Ray starts.
+2 bad input, reported on one line before Ray starts, or a sweep refused before any trial
+runs (a `--resume` of saved state that is not what the sweep's driver wrote).
+
+A second driver of an experiment that a sweep is running waits for that sweep to end (it
+says so on one line), then trains only the cells still to do.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sweep.errors import SweepInputError
+from sweep.errors import SweepInputError, SweepRefusedError
 from sweep.spec import DEFAULT_ALPHAS, DEFAULT_ESTIMATOR, METRICS
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -227,8 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SweepInputError, TrackingError, TypeError) as err:
         print(f"sweep: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # waiting for another sweep of the experiment, say
+        print("sweep: interrupted before any trial ran", file=sys.stderr)
+        return 130
     try:
         result = execute(prepared)
+    except SweepRefusedError as err:
+        print(f"sweep: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("sweep: interrupted; rerun with --resume to finish it", file=sys.stderr)
         return 130

@@ -96,6 +96,7 @@ def ray_address(flaky_markers: Path) -> Iterator[str]:
     )
     os.environ["FLAKY_MARKERS"] = str(flaky_markers)
     ray.init(
+        address="local",  # a new instance, even where a `ray start` cluster is registered
         num_cpus=2,
         include_dashboard=False,
         logging_level=logging.ERROR,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import pickle
 from dataclasses import dataclass, field
@@ -154,7 +155,7 @@ def test_packed_cells_each_become_a_run_as_they_finish(experiment: Experiment) -
     }
     assert runs[1].get_metrics() == {"rmse": 2.5}
     (record,) = experiment.workspace.records.list_files(runs[1].id)
-    assert record.uri.endswith("/sweeps/p1/checkpoint_000000/model_0.pkl")
+    assert record.uri == "sweeps/p1/checkpoint_000000/model_0.pkl"  # by key: storage can move
     assert runs[2].get_details()["error"]["error"]["message"] == "ValueError: diverged"
     assert runs[2].get_tags()["ray.retries"] == "2"
     assert {r.properties["ray.trial_cell"] for r in runs.values()} == {"0", "1", "2"}
@@ -199,3 +200,62 @@ def test_tracking_failures_are_reported_not_raised_into_tune(experiment: Experim
     callback.close()
     assert len(callback.errors) == 1 and "model.pkl" in callback.errors[0]
     assert run.get_status() == "Running"  # not completed without its file
+
+
+def test_a_pickled_callback_holds_no_workspace_and_restores_into_the_drivers(
+    experiment: Experiment, tmp_path: Path
+) -> None:
+    from sweep.attach import attached
+
+    secret = "postgresql://tracking:SeCrEt-pw-123@127.0.0.1:5/db"
+    experiment.workspace._config = dataclasses.replace(
+        experiment.workspace.config, tracking_uri=secret
+    )  # what a PostgreSQL workspace's config holds: never opened here
+    pickled = pickle.dumps(TrackingCallback(experiment))
+    assert b"SeCrEt" not in pickled and b"postgresql" not in pickled
+
+    ws = Workspace("t", tracking_uri=f"sqlite:///{tmp_path}/own.db", storage_uri=str(tmp_path))
+    own = Experiment(ws, "cb")
+    with attached(own) as restored:
+        callback = pickle.loads(pickled)
+    assert restored == [callback]
+    trial = StandInTrial("t1", {"alpha": 0.1})
+    callback.on_trial_start(0, [trial], trial)
+    callback.on_trial_complete(0, [trial], trial)
+    callback.close()
+    assert [r.get_params() for r in own.get_runs()] == [{"alpha": 0.1}]
+    assert list(experiment.get_runs()) == []
+
+
+def test_a_run_the_database_refuses_is_failed_and_costs_no_other_run(
+    pg_url: str, tmp_path: Path
+) -> None:
+    ws = Workspace("t", tracking_uri=pg_url, storage_uri=str(tmp_path / "s"))
+    experiment = Experiment(ws, "refused")
+    callback = TrackingCallback(experiment, cells=trial_cells)
+    packed = StandInTrial("p1", {"cells": [{"alpha": 1}, {"alpha": 2}, {"alpha": 3}]})
+    lone = StandInTrial("l1", {"cells": [{"alpha": 9}]})
+    for trial in (packed, lone):
+        callback.on_trial_start(0, [trial], trial)
+    callback.flush()  # the lone cell's run is Running; the packed ones are not written yet
+    refused = {**_cell(1, 0.0), "metrics": {"score\x00": 1.0}}  # no database takes a NUL
+    packed.last_result = {"tracking.cells": [_cell(0, 2.5), refused, _cell(2, 1.5)]}
+    lone.last_result = {"tracking.cells": [{**_cell(0, 0.0, "m.pkl"), "metrics": {"a\x00": 1.0}}]}
+    for trial in (packed, lone):
+        callback.on_checkpoint(0, [trial], trial, _checkpoint(experiment, trial.trial_id))
+        callback.on_trial_complete(0, [trial], trial)
+    callback.close()  # all of it in one batch
+
+    runs = {r.get_params()["alpha"]: r for r in experiment.get_runs()}
+    assert {a: r.get_status() for a, r in runs.items()} == {
+        1: "Completed",
+        2: "Failed",
+        3: "Completed",
+        9: "Failed",
+    }
+    assert runs[1].get_metrics() == {"rmse": 2.5} and runs[3].get_metrics() == {"rmse": 1.5}
+    for alpha in (2, 9):
+        error = runs[alpha].get_details()["error"]["error"]["message"]
+        assert error.startswith("the tracking database refused this run's record")
+    assert len(callback.errors) == 2
+    assert {runs[2].id, runs[9].id} == {e.split()[4] for e in callback.errors}

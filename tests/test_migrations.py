@@ -177,15 +177,10 @@ def test_a_stored_postgresql_workspace_upgrades_by_command_with_nothing_lost(
     assert _schema_diff(create_engine(pg_url)) == []
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_migrations_from_an_empty_database_make_this_releases_schema(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    tracking_uri: str, tmp_path: Path
 ) -> None:
-    uri = (
-        request.getfixturevalue("pg_url")
-        if backend == "postgresql"
-        else f"sqlite:///{tmp_path}/m.db"
-    )
+    uri = tracking_uri
     engine = create_engine(uri)
     with engine.begin() as conn:
         assert migrate.upgrade(conn) == (None, migrate.HEAD)
@@ -193,15 +188,8 @@ def test_the_migrations_from_an_empty_database_make_this_releases_schema(
     assert Workspace(tracking_uri=uri, storage_uri=str(tmp_path)).experiments == {}
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_a_newer_schema_is_refused_with_both_versions(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    uri = (
-        request.getfixturevalue("pg_url")
-        if backend == "postgresql"
-        else f"sqlite:///{tmp_path}/n.db"
-    )
+def test_a_newer_schema_is_refused_with_both_versions(tracking_uri: str, tmp_path: Path) -> None:
+    uri = tracking_uri
     Workspace(tracking_uri=uri, storage_uri=str(tmp_path)).close()
     engine = create_engine(uri)
     with engine.begin() as conn:

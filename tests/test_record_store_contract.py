@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +15,10 @@ from tracking.errors import ConflictError, NotFoundError, RunFinishedError, Vali
 from tracking.records import ChartSeries, FileRecord, NewRun, RunOrder, RunStatus, utcnow
 from tracking.stores import open_record_store
 from tracking.stores.base import RecordStore
+
+if TYPE_CHECKING:
+    from multiprocessing import Queue
+    from multiprocessing.synchronize import Barrier
 
 
 @pytest.fixture
@@ -493,3 +500,87 @@ def test_heartbeats_are_judged_on_the_databases_clock(
     slow = lambda: datetime.now(timezone.utc) - timedelta(minutes=11)  # noqa: E731
     monkeypatch.setattr("tracking.stores.sql.utcnow", slow)
     assert store.fail_lost_runs(slow() - timedelta(minutes=1), error="lost") == ["silent"]
+
+
+def test_a_free_key_is_claimed_and_a_second_holder_refused(store: RecordStore) -> None:
+    assert store.get_claim("experiment:1") is None
+    claim = store.claim("experiment:1", "first", 60)
+    assert claim is not None and claim.holder == "first" and claim.key == "experiment:1"
+    assert claim.lease_until - claim.acquired_at == timedelta(seconds=60)
+    assert store.claim("experiment:1", "second", 60) is None
+    assert store.get_claim("experiment:1") == claim
+    assert store.claim("experiment:2", "second", 60) is not None  # keys are apart
+
+
+def test_the_holder_renews_and_releases_its_claim(store: RecordStore) -> None:
+    first = store.claim("k", "me", 1)
+    assert first is not None
+    again = store.claim("k", "me", 60)  # re-claiming one's own key renews it
+    assert again is not None and again.acquired_at == first.acquired_at
+    assert again.lease_until > first.lease_until
+    assert store.renew_claim("k", "me", 120)
+    assert not store.renew_claim("k", "someone else", 120)
+    store.release_claim("k", "someone else")  # not theirs: nothing changes
+    assert store.get_claim("k") is not None
+    store.release_claim("k", "me")
+    assert store.get_claim("k") is None
+    assert not store.renew_claim("k", "me", 60)
+    assert store.claim("k", "next", 60) is not None
+
+
+def test_a_lapsed_lease_is_taken_over(store: RecordStore) -> None:
+    assert store.claim("k", "gone", 0.05) is not None
+    time.sleep(0.2)
+    taken = store.claim("k", "next", 60)
+    assert taken is not None and taken.holder == "next"
+    assert not store.renew_claim("k", "gone", 60)
+
+
+def test_claims_are_checked_before_any_write(store: RecordStore) -> None:
+    for key, holder, lease_s in (("k" * 256, "h", 1), ("k", "h\x00", 1), ("k", "h", 0)):
+        with pytest.raises(ValidationError):
+            store.claim(key, holder, lease_s)
+    with pytest.raises(ValidationError):
+        store.claim("k", "h", math.inf)
+    assert store.get_claim("k") is None
+
+
+def _claim_in_process(uri: str, holder: str, barrier: Barrier, results: Queue[bool]) -> None:
+    opened = open_record_store(uri)
+    try:
+        barrier.wait(timeout=60)
+        results.put(opened.claim("race", holder, 60) is not None)
+    finally:
+        opened.close()
+
+
+def test_of_processes_claiming_one_key_at_once_exactly_one_wins(
+    store: RecordStore, tracking_uri: str
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier, queue = context.Barrier(4), context.Queue()
+    processes = [
+        context.Process(target=_claim_in_process, args=(tracking_uri, f"p{i}", barrier, queue))
+        for i in range(4)
+    ]
+    for process in processes:
+        process.start()
+    won = [queue.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    assert sorted(won) == [False, False, False, True]
+    held = store.get_claim("race")
+    assert held is not None and held.holder in {f"p{i}" for i in range(4)}
+
+
+def test_values_are_set_replaced_and_read_by_namespace(store: RecordStore) -> None:
+    assert store.get_value("tune-state", "run") is None
+    store.set_value("tune-state", "run", '{"tuner.pkl": "ab"}')
+    store.set_value("other", "run", "x")
+    assert store.get_value("tune-state", "run") == '{"tuner.pkl": "ab"}'
+    store.set_value("tune-state", "run", "replaced")
+    assert store.get_value("tune-state", "run") == "replaced"
+    assert store.get_value("other", "run") == "x"
+    for namespace, key, value in (("n" * 65, "k", "v"), ("n", "k" * 256, "v"), ("n", "k", "\x00")):
+        with pytest.raises(ValidationError):
+            store.set_value(namespace, key, value)

@@ -207,3 +207,13 @@ class RunOrder:
             f"cannot sort runs by {text!r}: use one of {', '.join(RUN_FIELDS)}, "
             "'metrics.<name>' or 'params.<name>'"
         )
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """Who holds a key (`RecordStore.claim`), until when, and since when (database time)."""
+
+    key: str
+    holder: str
+    lease_until: datetime
+    acquired_at: datetime

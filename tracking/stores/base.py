@@ -19,6 +19,8 @@ Rules every implementation keeps:
   refuses with the same `ValidationError`, naming the field.
 - Every database failure reaches the caller as a `TrackingError` (see
   `tracking.stores.errors`); a read-only database is read, and refuses writes in one line.
+- A claim on a key has one holder at a time: taking a free or lapsed key is one atomic
+  step, leases are given and judged by the database's clock.
 - Non-finite metric values are stored and returned as they were logged, but never sort
   before finite ones and are never chosen as a best value.
 """
@@ -32,6 +34,7 @@ from typing import Any
 
 from tracking.records import (
     ChartSeries,
+    ClaimRecord,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
@@ -292,6 +295,52 @@ class RecordStore(abc.ABC):
         Args:
             prefix: only the URIs that start with it, compared exactly (case too).
         """
+
+    # -- claims and values -------------------------------------------------------------
+    @abc.abstractmethod
+    def claim(self, key: str, holder: str, lease_s: float) -> ClaimRecord | None:
+        """Take `key` for `holder` for `lease_s` seconds, in one atomic step.
+
+        The key is taken if no one holds it, its lease ran out (by the database's clock),
+        or `holder` holds it already (which renews it, keeping `acquired_at`). Of several
+        processes that claim one key at once, exactly one gets it.
+
+        Returns:
+            The claim now held by `holder`, or None if someone else holds the key.
+
+        Raises:
+            ValidationError: the key (at most 255 characters), holder or lease (seconds
+                above 0) is not accepted.
+        """
+
+    @abc.abstractmethod
+    def renew_claim(self, key: str, holder: str, lease_s: float) -> bool:
+        """Extend `holder`'s lease on `key` to `lease_s` seconds from now.
+
+        Returns:
+            False if `holder` no longer holds the key (it was released or taken over).
+        """
+
+    @abc.abstractmethod
+    def release_claim(self, key: str, holder: str) -> None:
+        """Free `key` if `holder` holds it (else nothing changes)."""
+
+    @abc.abstractmethod
+    def get_claim(self, key: str) -> ClaimRecord | None:
+        """Return the claim on `key`, its lease run out or not; None if it is free."""
+
+    @abc.abstractmethod
+    def set_value(self, namespace: str, key: str, value: str) -> None:
+        """Set `key` of `namespace` to `value`, replacing any value it had.
+
+        Raises:
+            ValidationError: the namespace (at most 64 characters), key (at most 255) or
+                value (text) is not accepted.
+        """
+
+    @abc.abstractmethod
+    def get_value(self, namespace: str, key: str) -> str | None:
+        """Return the value of `key` in `namespace`, or None if it has none."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections. The store must not be used afterwards."""

@@ -16,6 +16,7 @@ from tracking.errors import ConflictError, NotFoundError, RunFinishedError
 from tracking.names import check_run_id
 from tracking.records import (
     ChartSeries,
+    ClaimRecord,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
@@ -30,9 +31,9 @@ from tracking.records import (
     RunStatus,
     utcnow,
 )
+from tracking.stores import claims, values
 from tracking.stores import schema as t
 from tracking.stores import statements as st
-from tracking.stores import values
 from tracking.stores.base import RecordStore
 from tracking.stores.engine import create_engine, ensure_schema
 from tracking.stores.errors import read_only, tracking_error
@@ -696,6 +697,34 @@ class SqlRecordStore(RecordStore):
             row.sha256,
             aware(row.created_at),  # type: ignore[arg-type]
         )
+
+    # -- claims and values (tracking.stores.claims) ------------------------------------
+    def claim(self, key: str, holder: str, lease_s: float) -> ClaimRecord | None:
+        claims.check_claim(key, holder, lease_s)
+        with self._tx(write=True) as conn:
+            return claims.claim(conn, key, holder, lease_s)
+
+    def renew_claim(self, key: str, holder: str, lease_s: float) -> bool:
+        claims.check_claim(key, holder, lease_s)
+        with self._tx(write=True) as conn:
+            return claims.renew_claim(conn, key, holder, lease_s)
+
+    def release_claim(self, key: str, holder: str) -> None:
+        with self._tx(write=True) as conn:
+            claims.release_claim(conn, key, holder)
+
+    def get_claim(self, key: str) -> ClaimRecord | None:
+        with self._tx(write=False) as conn:
+            return claims.get_claim(conn, key)
+
+    def set_value(self, namespace: str, key: str, value: str) -> None:
+        claims.check_entry(namespace, key, value)
+        with self._tx(write=True) as conn:
+            claims.set_value(conn, namespace, key, value)
+
+    def get_value(self, namespace: str, key: str) -> str | None:
+        with self._tx(write=False) as conn:
+            return claims.get_value(conn, namespace, key)
 
 
 def _latest(*times: datetime | None) -> datetime | None:

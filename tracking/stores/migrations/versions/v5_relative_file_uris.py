@@ -1,11 +1,15 @@
-"""Version 5: files inside the workspace's storage are recorded by their key under its root.
+"""Version 5: files by key under the storage root; claims and a small key-value table for sweeps.
 
+Files inside the workspace's storage are recorded by their key under its root.
 A workspace then stays whole when its storage moves (a folder restored elsewhere, mounted at
 another path on another node). The storage root is known from the workspace being opened or
 upgraded, if it passed one, and from the records themselves: `upload_file` stored every
 file at `<root>/runs/<run id>/<name>`, so each such URI names its root. Every absolute URI
 under one of those roots becomes its key; any other (a file registered from elsewhere, a
 root that cannot be told) is kept as it was, and still reads as before.
+
+The `claims` table holds who holds a key until when (a sweep's claim on its experiment),
+and `kv` small values by namespace and key (the digests of a sweep's saved Tune state).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ files = sa.table(
 
 
 def upgrade() -> None:
+    _create_sweep_tables()
     conn = op.get_bind()
     rows = conn.execute(sa.select(files.c.run_id, files.c.name, files.c.uri)).all()
     given = context.config.attributes.get("storage_root")
@@ -44,6 +49,23 @@ def upgrade() -> None:
                 .values(uri=key)
             )
     set_version("5")
+
+
+def _create_sweep_tables() -> None:
+    op.create_table(
+        "claims",
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("holder", sa.Text, nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "kv",
+        sa.Column("namespace", sa.String(64), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def _upload_root(run_id: str, name: str, uri: str) -> str | None:
