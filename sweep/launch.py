@@ -216,6 +216,10 @@ def print_summary(result: Any, *, top: int = 5) -> None:
             f"Run(Experiment(Workspace.from_config(), '{experiment.name}'), '{best.id}')"
             f".download_file('{files[0]}')\""
         )
+        print(
+            "Loading a model unpickles it, which runs its code: the SHA-256 check proves the "
+            "file unchanged, not its writer trusted; load models only from workspaces you trust."
+        )
     print(f"See every run: python -m tracking.portal, then open {experiment.portal_url}")
 
 
