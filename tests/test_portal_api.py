@@ -546,33 +546,33 @@ def _every_route(app: Any, sweep: Sweep) -> list[str]:
     expected="401 for each, the token never echoed; served with it",
 )
 def test_with_a_token_every_route_needs_it(sweep: Sweep) -> None:
-    app = create_app(sweep.workspace, token="s3cret-token")
+    app = create_app(sweep.workspace, token=LONG_TOKEN)
     urls = _every_route(app, sweep)
     assert len(urls) == len(app.routes) >= 11
     with TestClient(app, base_url=BASE, follow_redirects=False) as client:
         for url in urls:
             refused = client.get(url)
             assert refused.status_code == 401, url
-            assert "s3cret" not in refused.text
+            assert LONG_TOKEN not in refused.text
             assert client.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
-            allowed = client.get(url, headers={"Authorization": "Bearer s3cret-token"})
+            allowed = client.get(url, headers={"Authorization": f"Bearer {LONG_TOKEN}"})
             assert allowed.status_code in (200, 307), (url, allowed.text)
 
 
 def test_a_token_in_the_address_becomes_an_http_only_cookie(sweep: Sweep) -> None:
-    app = create_app(sweep.workspace, token="s3cret-token")
+    app = create_app(sweep.workspace, token=LONG_TOKEN)
     with TestClient(app, base_url=BASE, follow_redirects=False) as client:
         assert client.get("/?token=wrong").status_code == 401
-        first = client.get(f"/experiments/{EXPERIMENT}?token=s3cret-token&sort=rmse")
+        first = client.get(f"/experiments/{EXPERIMENT}?token={LONG_TOKEN}&sort=rmse")
         assert first.status_code == 303
         assert first.headers["location"] == f"/experiments/{EXPERIMENT}?sort=rmse"
         cookie = first.headers["set-cookie"]
         assert cookie.startswith(f"{COOKIE}=") and "httponly" in cookie.lower()
-        assert "s3cret-token" not in cookie
+        assert LONG_TOKEN not in cookie
         assert client.get(first.headers["location"]).status_code == 200  # the cookie is sent
         assert client.get("/api/experiments").status_code == 200
     with TestClient(app, base_url=BASE) as api_client:
-        assert api_client.get("/api/experiments?token=s3cret-token").status_code == 200
+        assert api_client.get(f"/api/experiments?token={LONG_TOKEN}").status_code == 200
 
 
 @pytest.mark.reliability(
@@ -847,3 +847,10 @@ def test_the_listening_socket_lets_asyncio_turn_nagle_off() -> None:
         client.close()
     finally:
         sock.close()
+
+
+def test_create_app_refuses_a_short_token(sweep: Sweep) -> None:
+    from tracking import ConfigError
+
+    with pytest.raises(ConfigError, match="has 31 characters: a token has at least 32"):
+        create_app(sweep.workspace, token="x" * 31)

@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     from starlette.routing import Mount, Route
     from starlette.testclient import TestClient
 
-TOKEN = "a-long-portal-token"
+TOKEN = "a-long-portal-token-of-32-or-more-chars"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 

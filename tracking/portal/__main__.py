@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
 from tracking.portal.downloads import MAX_DOWNLOADS
+from tracking.portal.security import MIN_TOKEN_LENGTH
 
 TOKEN_VARIABLE = "TRACKING_PORTAL_TOKEN"
-MIN_TOKEN_LENGTH = 32
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 1
 
@@ -205,7 +205,8 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
         from tracking.portal.app import create_app
     except ModuleNotFoundError as err:
         raise PortalExit(
-            f"tracking-portal: the portal needs {err.name}: pip install 'raysweep[portal]'"
+            f"tracking-portal: the portal needs {err.name}, which raysweep installs: "
+            "pip install --force-reinstall raysweep"
         ) from None
     from tracking.errors import TrackingError
     from tracking.workspace import Workspace

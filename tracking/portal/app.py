@@ -27,7 +27,7 @@ from tracking.portal.charts import ChartCache
 from tracking.portal.downloads import MAX_DOWNLOADS, STALL_SECONDS, DownloadSlots
 from tracking.portal.encode import PortalJSONResponse
 from tracking.portal.history import HistoryCache
-from tracking.portal.security import LOOPBACK_HOSTS, PortalGuard
+from tracking.portal.security import LOOPBACK_HOSTS, MIN_TOKEN_LENGTH, PortalGuard
 from tracking.portal.templating import STATIC, make_templates
 
 if TYPE_CHECKING:
@@ -66,12 +66,18 @@ def create_app(
             the download is ended (and its place freed).
 
     Raises:
-        ConfigError: an empty token, '*' or a non-loopback address without a token, a
+        ConfigError: an empty or short token (under 32 characters), '*' or a non-loopback
+            address without a token, a
             refresh period <= 0, max_downloads < 1 or stalled_download_seconds <= 0.
     """
     hosts = list(allowed_hosts)
     if token is not None and (not token.strip() or token != token.strip()):
         raise ConfigError("the portal token must be non-empty text without surrounding spaces")
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"the portal token has {len(token)} characters: a token has at least "
+            f"{MIN_TOKEN_LENGTH} (secrets.token_urlsafe(32) makes one)"
+        )
     if token is None:
         exposed = [h for h in hosts if h == "*" or not _loopback_or_name(h)]
         if exposed:

@@ -23,6 +23,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+MIN_TOKEN_LENGTH = 32  # a token shorter than this is refused, however it is given
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 COOKIE = "tracking_portal"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
