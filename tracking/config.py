@@ -96,6 +96,21 @@ def find_config(path: str | Path | None) -> Path | None:
     return found
 
 
+def resolve_config(path: str | Path | None) -> WorkspaceConfig:
+    """The config that `path` names (a file, or a folder holding one); with None, the
+    current folder's config file, else its embedded workspace (announced once).
+
+    Raises:
+        ConfigError: `path` was given but holds no config file, or the file is malformed.
+    """
+    found = find_config(path)
+    if found is not None:
+        return load_config(found)
+    config = default_config(Path.cwd())
+    announce_default(config)
+    return config
+
+
 def load_config(file: Path) -> WorkspaceConfig:
     """Parse and check a config file.
 

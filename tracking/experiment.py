@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import uuid
@@ -115,7 +116,7 @@ class Experiment:
             self.id,
             str(uuid.uuid4()) if run_id is None else check_run_id(run_id),
             display_name=display_name,
-            properties={**_recorder(), **(properties or {})},
+            properties={**_recorder(), **(properties or {})},  # a copy: the cache stays
             tags=tags,
         )
         # Alive while this process is: if it dies first, the run is failed, not left running.
@@ -235,8 +236,9 @@ class Experiment:
         return hash((self._workspace.tracking_uri, self.id))
 
 
+@functools.cache
 def _recorder() -> dict[str, str]:
-    """This process's host and user, as run properties."""
+    """This process's host and user, as run properties (looked up once per process)."""
     import getpass
     import socket
 

@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from tracking.config import (
     WorkspaceConfig,
-    announce_default,
     check_timeout,
     default_config,
-    find_config,
-    load_config,
     redact,
+    resolve_config,
 )
 from tracking.errors import SchemaError, TrackingError
 from tracking.heartbeat import DEFAULT_TIMEOUT_S, Heartbeat, interval_for, lost_error
@@ -100,13 +98,7 @@ class Workspace:
         Raises:
             ConfigError: `path` holds no config file, or the file is malformed.
         """
-        found = find_config(path)
-        if found is None:
-            config = default_config(Path.cwd())
-            announce_default(config)
-        else:
-            config = load_config(found)
-        return cls._from(config, s3_client=s3_client)
+        return cls._from(resolve_config(path), s3_client=s3_client)
 
     @classmethod
     def _from(cls, config: WorkspaceConfig, *, s3_client: Any = None) -> Workspace:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, TextIO
 
 from tracking.cli import EXIT_OK, CliExit, add_config
-from tracking.cli.workspace import load_config
-from tracking.config import redact
+from tracking.config import WorkspaceConfig, redact, resolve_config
 
 
 def add_commands(commands: Any) -> None:
@@ -37,26 +35,22 @@ def add_commands(commands: Any) -> None:
     history.set_defaults(run=_history)
 
 
-def _engine(args: argparse.Namespace, *, must_exist: bool) -> Any:
-    from tracking.stores.engine import create_engine
+def _engine(config: WorkspaceConfig, *, must_exist: bool) -> Any:
+    import sqlalchemy as sa
 
-    config = load_config(args.config)
-    uri = config.tracking_uri
-    if must_exist and uri.startswith("sqlite:"):
-        database = uri.split(":///", 1)[-1]
-        path = Path(database).expanduser()
-        if not path.is_absolute() and config.base_dir is not None:
-            path = config.base_dir / path
-        if not path.is_file():
+    from tracking.stores.engine import create_engine, sqlite_path
+
+    if must_exist and config.tracking_uri.startswith("sqlite:"):
+        path = sqlite_path(sa.make_url(config.tracking_uri), config.base_dir)
+        if not path.is_file():  # say so, rather than create an empty database to read
             raise CliExit(f"python -m tracking db: there is no tracking database at {path}")
-    return create_engine(uri, base_dir=config.base_dir)
+    return create_engine(config.tracking_uri, base_dir=config.base_dir)
 
 
-def _storage_root(args: argparse.Namespace) -> str:
+def _storage_root(config: WorkspaceConfig) -> str:
     """The workspace's storage root URI (nothing is read from the storage itself)."""
     from tracking.artifacts import open_artifact_store
 
-    config = load_config(args.config)
     return open_artifact_store(
         config.storage_uri, base_dir=config.base_dir, s3_endpoint_url=config.s3_endpoint_url
     ).root_uri
@@ -65,13 +59,14 @@ def _storage_root(args: argparse.Namespace) -> str:
 def _upgrade(args: argparse.Namespace, out: TextIO) -> int:
     from tracking.stores.engine import upgrade_schema
 
-    engine = _engine(args, must_exist=False)
+    config = resolve_config(args.config)
+    engine = _engine(config, must_exist=False)
     url = redact(engine.url.render_as_string(hide_password=True))
     try:
         result = upgrade_schema(
             engine,
             on_step=lambda old, new: print(f"  {old} -> {new}", file=out, flush=True),
-            storage_root=_storage_root(args),
+            storage_root=_storage_root(config),
         )
     finally:
         engine.dispose()
@@ -92,7 +87,7 @@ def _current(args: argparse.Namespace, out: TextIO) -> int:
     from tracking.stores import migrate
     from tracking.stores.engine import read_schema_version
 
-    engine = _engine(args, must_exist=True)
+    engine = _engine(resolve_config(args.config), must_exist=True)
     try:
         version = read_schema_version(engine)
     finally:

@@ -7,7 +7,7 @@ import sys
 from typing import Any, TextIO
 
 from tracking.cli import EXIT_OK, add_config
-from tracking.cli.workspace import open_workspace
+from tracking.workspace import Workspace
 
 
 def add_commands(commands: Any) -> None:
@@ -42,7 +42,7 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     from tracking.config import redact
     from tracking.export.mlflow import export_to_mlflow
 
-    ws = open_workspace(args.config)
+    ws = Workspace.from_config(args.config)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:

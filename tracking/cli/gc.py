@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, TextIO
 
 from tracking.cli import EXIT_OK, add_config
-from tracking.cli.workspace import open_workspace
+from tracking.workspace import Workspace
 
 
 def add_commands(commands: Any) -> None:
@@ -48,7 +48,7 @@ def _gc(args: argparse.Namespace, out: TextIO) -> int:
     from tracking.gc import collect, find_garbage
     from tracking.records import LostRun
 
-    ws = open_workspace(args.config)
+    ws = Workspace.from_config(args.config)
     try:
         for run_id in ws.lost_runs:  # opening the workspace failed these
             print(f"lost run {run_id}: failed as lost when the workspace opened", file=out)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from tracking.cli import EXIT_OK, add_config
-from tracking.cli.workspace import open_workspace
+from tracking.workspace import Workspace
 
 FORMATS = ("table", "csv", "json")
 PAGE = 1000
@@ -61,7 +61,7 @@ def _limit(text: str) -> int:
 
 
 def _experiments(args: argparse.Namespace, out: TextIO) -> int:
-    ws = open_workspace(args.config)
+    ws = Workspace.from_config(args.config)
     try:
         summaries = ws.records.list_experiments()
     finally:
@@ -87,7 +87,7 @@ def _runs(args: argparse.Namespace, out: TextIO) -> int:
 
     order = RunOrder.parse(args.sort, descending=args.desc)
     status = parse_status(args.status)
-    ws = open_workspace(args.config)
+    ws = Workspace.from_config(args.config)
     try:
         experiment = Experiment._of(ws, ws.records.get_experiment(args.experiment))
         metric_names, param_names = ws.records.list_columns(experiment.id)

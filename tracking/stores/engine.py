@@ -64,7 +64,12 @@ def create_engine(uri: str, *, base_dir: Path | None = None) -> sa.Engine:
     )
 
 
-def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
+def sqlite_path(url: sa.URL, base_dir: Path | None) -> Path:
+    """The file a `sqlite:///path` URL names; a relative path resolves against `base_dir`.
+
+    Raises:
+        ConfigError: the URL names no file (an in-memory or URI-style database).
+    """
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         raise ConfigError(
@@ -72,8 +77,11 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
             "use sqlite:///path/to/records.db"
         )
     path = Path(database).expanduser()
-    if not path.is_absolute():
-        path = (base_dir or Path.cwd()) / path
+    return path if path.is_absolute() else (base_dir or Path.cwd()) / path
+
+
+def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
+    path = sqlite_path(url, base_dir)
     read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
