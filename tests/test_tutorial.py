@@ -57,7 +57,10 @@ def test_tutorial_notebook_end_to_end(
 
     best = experiment.get_best_run("rmse")
     assert f"Best run_id: {best.id}" in printed
-    assert best.get_file_names() == ["model_alpha_0.1.pkl"]
+    # The upload, and ./outputs's new file as v1 uploads it at complete(): one stored copy.
+    assert best.get_file_names() == ["model_alpha_0.1.pkl", "outputs/model_alpha_0.1.pkl"]
+    uploaded, kept = best.get_files()
+    assert uploaded.uri == kept.uri and uploaded.sha256 == kept.sha256
     model = joblib.load(in_tmp / "model_alpha_0.1.pkl")  # what the tutorial downloaded
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     _, X_test, _, y_test = train_test_split(X, y, test_size=0.2, random_state=66)
@@ -67,6 +70,8 @@ def test_tutorial_notebook_end_to_end(
 
     frame = experiment.to_dataframe()
     assert len(frame) == 10
-    assert {"run_id", "number", "status", "alpha_value", "rmse"} <= set(frame.columns)
-    assert frame.loc[frame["rmse"].idxmin(), "run_id"] == best.id
+    assert {"run_id", "number", "status", "metrics.alpha_value", "metrics.rmse"} <= set(
+        frame.columns
+    )
+    assert frame.loc[frame["metrics.rmse"].idxmin(), "run_id"] == best.id
     assert experiment.portal_url in experiment._repr_html_()

@@ -43,6 +43,9 @@ class WorkspaceConfig:
     base_dir: Path | None = None  # where relative paths in the URIs resolve
     source: Path | None = None  # the config file, if there was one
     heartbeat_timeout_s: float = DEFAULT_TIMEOUT_S  # a run silent this long is lost
+    # From an Azure config.json, shown as v1 shows them; empty when the config has none.
+    subscription_id: str = ""
+    resource_group: str = ""
 
 
 def redact(text: str) -> str:
@@ -161,6 +164,8 @@ def load_config(file: Path) -> WorkspaceConfig:
         base_dir=file.parent.absolute(),
         source=file.absolute(),
         heartbeat_timeout_s=DEFAULT_TIMEOUT_S if timeout is None else float(timeout),
+        subscription_id=data.get("subscription_id") or "",
+        resource_group=data.get("resource_group") or "",
     )
 
 

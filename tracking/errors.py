@@ -37,3 +37,7 @@ class SchemaError(StorageError):
 
 class IntegrityError(TrackingError):
     """A stored file whose content no longer matches the SHA-256 recorded for it."""
+
+
+class UnsupportedError(TrackingError, NotImplementedError):
+    """An Azure ML call with no meaning off Azure; the message says what to use instead."""

@@ -10,9 +10,17 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from tracking import azure
 from tracking.errors import NotFoundError, ValidationError
 from tracking.names import check_experiment_name, check_key, check_run_id
-from tracking.records import ExperimentRecord, RunOrder, RunPage, RunStatus
+from tracking.records import (
+    RUN_TYPES,
+    ExperimentRecord,
+    RunFilter,
+    RunOrder,
+    RunPage,
+    RunStatus,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +43,41 @@ def parse_status(status: str | RunStatus | None) -> RunStatus | None:
     )
 
 
+def parse_labels(kind: str, labels: Any) -> dict[str, str | None]:
+    """Tags or properties to filter by, as v1 takes them: a dict of key -> value (None:
+    any value), a key, or a list of keys and [key, value] pairs."""
+    if labels is None:
+        return {}
+    if isinstance(labels, str):
+        return {labels: None}
+    if isinstance(labels, Mapping):
+        return {str(k): None if v is None else str(v) for k, v in labels.items()}
+    if isinstance(labels, (list, tuple)):
+        found: dict[str, str | None] = {}
+        for item in labels:
+            if isinstance(item, str):
+                found[item] = None
+            elif isinstance(item, (list, tuple)) and len(item) == 2:
+                found[str(item[0])] = str(item[1])
+            else:
+                raise ValidationError(
+                    f"{kind} filter item {item!r} is not accepted: use 'key' or ['key', 'value']"
+                )
+        return found
+    raise ValidationError(
+        f"{kind} filter {labels!r} is not accepted: use a dict, a key, or a list of keys "
+        "and [key, value] pairs"
+    )
+
+
+def check_run_type(run_type: str | None) -> str | None:
+    if run_type is not None and run_type not in RUN_TYPES:
+        raise ValidationError(
+            f"run type {run_type!r} is not accepted: use one of {', '.join(RUN_TYPES)}"
+        )
+    return run_type
+
+
 class Experiment:
     """An experiment of a workspace, created on first use (as azureml.core's `Experiment`).
 
@@ -46,7 +89,8 @@ class Experiment:
         ValidationError: the name is not accepted.
     """
 
-    def __init__(self, workspace: Workspace, name: str, **_azure_kwargs: Any) -> None:
+    def __init__(self, workspace: Workspace, name: str, **azure_only: Any) -> None:
+        azure.take("Experiment", azure_only)
         check_experiment_name(name)
         self._workspace = workspace
         self._record = workspace.records.get_or_create_experiment(name)
@@ -92,48 +136,104 @@ class Experiment:
     def start_logging(
         self,
         *,
+        outputs: str | None = None,
+        snapshot_directory: str | None = None,
         display_name: str | None = None,
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
         run_id: str | None = None,
-        **_azure_kwargs: Any,
+        **azure_only: Any,
     ) -> Run:
-        """Start a new run of this experiment and return it, `Running`.
+        """Start a new run of this experiment and return it, `Running`, as v1 does.
 
         The run's properties `host` and `user` say who recorded it and its files (unless
         `properties` gives them), so that whoever loads a model can judge its source.
 
         Args:
+            outputs: the folder to watch (default `./outputs`, created if missing): what
+                the run writes there is uploaded as `outputs/<path>` when it ends.
+            snapshot_directory: a folder whose code is stored with the run now
+                (`run.take_snapshot`).
             run_id: the new run's id (default: a new UUID); it names the run's folder in
                 storage, so it is checked as `tracking.names.check_run_id` says.
 
         Raises:
             ValidationError: the run id, display name, a tag or a property is not accepted.
         """
+        azure.take("Experiment.start_logging", azure_only)
+        run = self._start(
+            display_name=display_name,
+            tags=tags,
+            properties=properties,
+            run_id=run_id,
+            outputs=outputs if outputs is not None else "outputs",
+        )
+        if snapshot_directory is not None:
+            run.take_snapshot(snapshot_directory)
+        return run
+
+    def _start(
+        self,
+        *,
+        display_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
+        outputs: str | None = None,
+    ) -> Run:
+        from tracking.outputs import OutputsFolder
         from tracking.run import Run
 
+        watched = None if outputs is None else OutputsFolder.start(outputs)
         record = self._workspace.records.create_run(
             self.id,
             str(uuid.uuid4()) if run_id is None else check_run_id(run_id),
             display_name=display_name,
             properties={**_recorder(), **(properties or {})},  # a copy: the cache stays
             tags=tags,
+            parent_run_id=parent_run_id,
         )
         # Alive while this process is: if it dies first, the run is failed, not left running.
         self._workspace.heartbeat.add([record.run_id])
-        return Run._of(self, record)
+        return Run._of(self, record, watched)
 
     def get_runs(
-        self, *, status: str | RunStatus | None = None, **_azure_kwargs: Any
+        self,
+        type: str | None = None,
+        tags: Any = None,
+        properties: Any = None,
+        include_children: bool = False,
+        *,
+        status: str | RunStatus | None = None,
     ) -> Iterator[Run]:
-        """Yield the experiment's runs, newest first (optionally only those with `status`)."""
+        """Yield the experiment's runs, newest first, that match every filter given.
+
+        Args:
+            type: only runs of this type ('azureml.scriptrun', or 'hyperdrive' for sweeps).
+            tags: a dict of key -> value (None: any value), a key, or a list of keys and
+                [key, value] pairs; `properties` likewise.
+            include_children: also child runs (a sweep's cells); by default only top-level
+                runs, as in v1.
+            status: only runs with this status ('Completed', ...).
+        """
+        where = RunFilter(
+            status=parse_status(status),
+            top_level=not include_children,
+            run_type=check_run_type(type),
+            tags=parse_labels("tags", tags),
+            properties=parse_labels("properties", properties),
+        )
+        yield from self._runs(where, RunOrder("field", "number", descending=True))
+
+    def _runs(self, where: RunFilter, order: RunOrder) -> Iterator[Run]:
         from tracking.run import Run
 
         offset = 0
-        order = RunOrder("field", "number", descending=True)
-        wanted = parse_status(status)
         while True:
-            page = self.search_runs(order=order, status=wanted, limit=_PAGE, offset=offset)
+            page = self._workspace.records.search_runs(
+                self.id, order=order, limit=_PAGE, offset=offset, where=where
+            )
             for row in page.rows:
                 yield Run._of(self, row.run)
             offset += len(page.rows)
@@ -179,36 +279,34 @@ class Experiment:
             )
         return Run._of(self, record)
 
-    def to_dataframe(self) -> pd.DataFrame:
-        """One row per run (oldest first): id, number, status, times, params, final metrics.
-
-        Params and metrics are columns named as logged; a param that shares its name with
-        a metric is called 'params.<name>'.
-        """
+    def to_dataframe(self, include_children: bool = True) -> pd.DataFrame:
+        """One row per run, oldest first, in MLflow's column convention: `run_id`,
+        `number`, `status`, `start_time`, `end_time`, `parent_run_id`, `type`, then
+        `params.<name>`, `metrics.<name>` (the last value), `tags.<name>` and
+        `properties.<name>`. Built from a handful of reads, whatever the number of runs."""
         import pandas as pd
 
-        records = []
-        offset = 0
-        order = RunOrder("field", "number")
-        while True:
-            page = self.search_runs(order=order, limit=_PAGE, offset=offset)
-            for row in page.rows:
-                run = row.run
-                record = {
-                    "run_id": run.run_id,
-                    "number": run.number,
-                    "status": run.status.value,
-                    "start_time": run.start_time,
-                    "end_time": run.end_time,
-                }
-                for key, value in row.params.items():
-                    record[f"params.{key}" if key in row.metrics else key] = value
-                record.update(row.metrics)
-                records.append(record)
-            offset += len(page.rows)
-            if not page.rows or offset >= page.total:
-                break
-        return pd.DataFrame.from_records(records)
+        table = self._workspace.records.run_table(
+            self.id, RunFilter(top_level=not include_children)
+        )
+        base = ["run_id", "number", "status", "start_time", "end_time", "parent_run_id", "type"]
+        frame = pd.DataFrame.from_records(list(table.runs), columns=base)
+        for column in ("start_time", "end_time"):
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+        frame = frame.set_index("run_id", drop=False)
+        for prefix, triples in (
+            ("params", table.params),
+            ("metrics", table.metrics),
+            ("tags", table.tags),
+            ("properties", table.properties),
+        ):
+            if not triples:
+                continue
+            values = pd.DataFrame.from_records(list(triples), columns=["run_id", "name", "value"])
+            wide = values.pivot(index="run_id", columns="name", values="value")
+            wide.columns = [f"{prefix}.{name}" for name in wide.columns]
+            frame = frame.join(wide)
+        return frame.reset_index(drop=True)
 
     def __repr__(self) -> str:
         return f"Experiment(Name: {self.name},\nWorkspace: {self._workspace.name})"

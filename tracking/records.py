@@ -14,6 +14,12 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
 
+# Azure's run types: a run that trains (start_logging, a script, a sweep's cell), and the
+# parent run of a sweep.
+SCRIPT_RUN = "azureml.scriptrun"
+SWEEP_RUN = "hyperdrive"
+RUN_TYPES = (SCRIPT_RUN, SWEEP_RUN)
+
 
 class RunStatus(str, enum.Enum):
     """A run's status, in Azure Machine Learning's words."""
@@ -70,6 +76,76 @@ class RunRecord:
     error: str | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    parent_run_id: str | None = None
+    run_type: str = SCRIPT_RUN
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "properties", _frozen(self.properties))
+        object.__setattr__(self, "tags", _frozen(self.tags))
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs of an experiment a listing returns (every field narrows it).
+
+    `tags` and `properties` map a key to the value it must have, or to None for any value.
+    """
+
+    status: RunStatus | None = None
+    top_level: bool = False  # only runs without a parent
+    parent_run_id: str | None = None  # only the children of this run
+    run_type: str | None = None
+    tags: Mapping[str, str | None] = field(default_factory=dict)
+    properties: Mapping[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", _frozen(self.tags))
+        object.__setattr__(self, "properties", _frozen(self.properties))
+
+    @property
+    def is_empty(self) -> bool:
+        return self == RunFilter()
+
+
+@dataclass(frozen=True)
+class LoggedValue:
+    """A value a run logged that is not a number (see `RecordStore.log_values`).
+
+    `kind` is 'text' (a string or boolean), 'row' (a dict of columns), 'table' (a dict of
+    columns of values), 'image' (the name of the run's PNG file), or 'list' (a marker: the
+    name was logged by `log_list`, so it reads back as a list); `value` is JSON-ready.
+    """
+
+    name: str
+    kind: str
+    value: Any
+    step: int = 0
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One file of a registered model: its path within the model, and where its bytes are."""
+
+    path: str
+    uri: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One version of a registered model."""
+
+    name: str
+    version: int
+    path: str  # what was registered: a run file or folder, or a local file's name
+    created_at: datetime
+    files: tuple[ModelFile, ...]
+    run_id: str | None = None
+    description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    properties: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "properties", _frozen(self.properties))
@@ -151,6 +227,8 @@ class NewRun:
     end_time: datetime | None = None
     files: tuple[FileRecord, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    parent_run_id: str | None = None
+    run_type: str = SCRIPT_RUN
 
 
 @dataclass(frozen=True)
@@ -164,6 +242,20 @@ class RunRow:
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", _frozen(self.params))
         object.__setattr__(self, "metrics", _frozen(self.metrics))
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """Runs in columns, for a data frame: `runs` holds one tuple per run, in run number
+    order (run_id, number, status, start_time, end_time, parent_run_id, run_type); the
+    others hold (run_id, name, value) triples: params as their values, metrics as their
+    last values, tags and properties as text."""
+
+    runs: tuple[tuple[Any, ...], ...]
+    params: tuple[tuple[str, str, Any], ...]
+    metrics: tuple[tuple[str, str, float], ...]
+    tags: tuple[tuple[str, str, str], ...]
+    properties: tuple[tuple[str, str, str], ...]
 
 
 @dataclass(frozen=True)

@@ -2,81 +2,79 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import numbers
-import os
-import re
-import tempfile
+import builtins
+import html
 import traceback
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
-from tracking.errors import (
-    ConflictError,
-    IntegrityError,
-    NotFoundError,
-    RunFinishedError,
-    TrackingError,
-    ValidationError,
-)
-from tracking.names import check_file_name, check_key
-from tracking.records import FileRecord, RunRecord, RunStatus, utcnow
+from tracking import azure
+from tracking.errors import NotFoundError, ValidationError
+from tracking.outputs import OutputsFolder
+from tracking.records import RunFilter, RunOrder, RunRecord, RunStatus, utcnow
+from tracking.run_files import RunFiles
+from tracking.run_logging import RunLogging
 
 if TYPE_CHECKING:
     from tracking.experiment import Experiment
-
-
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def _number(name: str, value: object) -> float:
-    if isinstance(value, numbers.Real):
-        return float(value)
-    raise ValidationError(
-        f"metric {name!r}: value {value!r} is not accepted: log numbers (use set_tags for text)"
-    )
 
 
 def _iso(moment: Any) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
-def _inside(folder: Path, name: str) -> Path:
-    """`folder/name`, refusing any result that resolves outside `folder` (symlinks too)."""
-    target = folder / name
-    if not target.resolve().is_relative_to(folder.resolve()):
-        raise ValidationError(f"file name {name!r} would be written outside {folder}")
-    return target
-
-
-class Run:
+class Run(RunLogging, RunFiles):
     """A run of an experiment.
 
     `Run(experiment, run_id)` looks an existing run up; `experiment.start_logging()` starts
-    a new one.
+    a new one; `Run.get_context()` is the run a script or trial was started for.
+
+    Args:
+        outputs: a folder whose new files are uploaded as `outputs/<path>` when this object
+            completes or fails the run (`start_logging` watches `./outputs` by default).
 
     Raises:
         NotFoundError: no run of this experiment has `run_id`.
     """
 
-    def __init__(self, experiment: Experiment, run_id: str, **_azure_kwargs: Any) -> None:
+    def __init__(
+        self,
+        experiment: Experiment,
+        run_id: str,
+        outputs: str | None = None,
+        **azure_only: Any,
+    ) -> None:
+        azure.take("Run", azure_only)
         record = experiment.workspace.records.get_run(run_id)
         if record.experiment_id != experiment.id:
             raise NotFoundError(f"run {run_id!r} is not a run of experiment {experiment.name!r}")
         self._experiment = experiment
         self._record = record
+        self._outputs = None if outputs is None else OutputsFolder.start(outputs)
 
     @classmethod
-    def _of(cls, experiment: Experiment, record: RunRecord) -> Run:
+    def _of(
+        cls, experiment: Experiment, record: RunRecord, outputs: OutputsFolder | None = None
+    ) -> Run:
         self = cls.__new__(cls)
         self._experiment = experiment
         self._record = record
+        self._outputs = outputs
         return self
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True, **azure_only: Any) -> Any:
+        """The run this process was started for (a sweep's trial, a submitted script);
+        elsewhere an offline run that prints what it would log, as in v1.
+
+        Raises:
+            NotFoundError: not started for a run, and `allow_offline` is False.
+        """
+        from tracking.context import current_run
+
+        return current_run(allow_offline=allow_offline)
 
     @property
     def _records(self) -> Any:
@@ -114,8 +112,25 @@ class Run:
         return dict(self._record.tags)
 
     @property
+    def type(self) -> str:
+        """Azure's run type: 'azureml.scriptrun', or 'hyperdrive' for a sweep's parent."""
+        return self._record.run_type
+
+    @property
+    def parent(self) -> Run | None:
+        """The run this one is a child of, or None."""
+        parent_id = self._record.parent_run_id
+        if parent_id is None:
+            return None
+        return Run._of(self._experiment, self._records.get_run(parent_id))
+
+    @property
     def portal_url(self) -> str:
         return f"{self._experiment.workspace.portal_url}/runs/{self.id}"
+
+    def get_portal_url(self) -> str:
+        """The run's page in the workspace's portal."""
+        return self.portal_url
 
     def get_status(self) -> str:
         self._refresh()
@@ -124,72 +139,30 @@ class Run:
     def _refresh(self) -> None:
         self._record = self._records.get_run(self.id)
 
-    # -- logging -----------------------------------------------------------------------
-    def log(self, name: str, value: float, description: str = "") -> None:
-        """Log a numeric value; logging a name again makes it a list, as in Azure ML.
-
-        `description` is accepted for Azure ML's signature; it is not stored.
-        """
-        check_key("metric", name)
-        self._records.log_batch(self.id, metrics=[(name, _number(name, value))])
-
-    def log_list(self, name: str, value: Iterable[float], description: str = "") -> None:
-        """Log several values of one metric in one write."""
-        check_key("metric", name)
-        values = [(name, _number(name, v)) for v in value]
-        if values:
-            self._records.log_batch(self.id, metrics=values)
-
-    def log_metrics(self, metrics: Mapping[str, float]) -> None:
-        """Log one value of each of several metrics in one write."""
-        values = [(check_key("metric", k), _number(k, v)) for k, v in metrics.items()]
-        if values:
-            self._records.log_batch(self.id, metrics=values)
-
-    def log_params(self, params: Mapping[str, Any]) -> None:
-        """Record the run's hyperparameters (set once; JSON-serialisable values)."""
-        for key in params:
-            check_key("param", key)
-        self._records.log_batch(self.id, params=params)
-
-    def get_params(self) -> dict[str, Any]:
-        return self._records.get_params(self.id)
-
-    def set_tags(self, tags: Mapping[str, Any]) -> None:
-        """Set or change tags (allowed after the run has finished)."""
-        clean = {check_key("tag", k): "" if v is None else str(v) for k, v in tags.items()}
-        self._records.log_batch(self.id, tags=clean)
-        self._refresh()
-
-    def tag(self, key: str, value: Any = None) -> None:
-        self.set_tags({key: value})
-
-    def get_tags(self) -> dict[str, str]:
-        self._refresh()
-        return self.tags
-
-    def add_properties(self, properties: Mapping[str, Any]) -> None:
-        """Add properties: set once, never changed (tags are the mutable kind)."""
-        clean = {check_key("property", k): str(v) for k, v in properties.items()}
-        self._records.log_batch(self.id, properties=clean)
-        self._refresh()
-
-    def get_properties(self) -> dict[str, str]:
-        self._refresh()
-        return self.properties
-
     # -- lifecycle ---------------------------------------------------------------------
-    def complete(self, **_azure_kwargs: Any) -> None:
-        """Mark the run `Completed`."""
-        self._finish(RunStatus.COMPLETED)
+    def complete(self, **azure_only: Any) -> None:
+        """Upload what the run wrote to its outputs folder, then mark it `Completed`.
 
-    def fail(self, error_details: Any = None, error_code: str | None = None, **_: Any) -> None:
-        """Mark the run `Failed`, keeping `error_details` (text or an exception)."""
+        The files are recorded before the status: a completed run has its files.
+        """
+        set_status = azure.take("Run.complete", azure_only).get("_set_status", True)
+        self._upload_outputs()
+        if set_status:
+            self._finish(RunStatus.COMPLETED)
+
+    def fail(
+        self, error_details: Any = None, error_code: str | None = None, **azure_only: Any
+    ) -> None:
+        """Upload the outputs folder's new files, then mark the run `Failed`, keeping
+        `error_details` (text or an exception)."""
+        if not azure.take("Run.fail", azure_only).get("_set_status", True):
+            return
         if isinstance(error_details, BaseException):
             error_details = "".join(traceback.format_exception_only(error_details)).strip()
         error = None if error_details is None else str(error_details)
         if error_code:
             error = f"{error_code}: {error}" if error else error_code
+        self._upload_outputs()
         self._finish(RunStatus.FAILED, error=error)
 
     def cancel(self) -> None:
@@ -197,6 +170,7 @@ class Run:
         self._finish(RunStatus.CANCELED)
 
     def _finish(self, status: RunStatus, *, error: str | None = None) -> None:
+        self._outputs = None
         end_time = utcnow()
         self._records.set_status(self.id, status, error=error, end_time=end_time)
         self._experiment.workspace.heartbeat.discard([self.id])
@@ -207,7 +181,7 @@ class Run:
 
     def __exit__(
         self,
-        exc_type: type[BaseException] | None,
+        exc_type: builtins.type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
@@ -220,15 +194,99 @@ class Run:
         else:
             self.fail(exc)
 
-    # -- reading -----------------------------------------------------------------------
-    def get_metrics(self, name: str | None = None) -> dict[str, Any]:
-        """Each metric's value, or the list of its values if it was logged several times."""
-        values: dict[str, list[float]] = {}
-        for value in self._records.get_metric_history(self.id):
-            if name is None or value.name == name:
-                values.setdefault(value.name, []).append(value.value)
-        return {k: v[0] if len(v) == 1 else v for k, v in values.items()}
+    # -- children ----------------------------------------------------------------------
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
+        """Start a child run of this one (in the same experiment), `Running`."""
+        return self._experiment._start(
+            display_name=name, run_id=run_id, parent_run_id=self.id, outputs=outputs
+        )
 
+    def create_children(
+        self,
+        count: int | None = None,
+        tag_key: str | None = None,
+        tag_values: list[str] | None = None,
+    ) -> list[Run]:
+        """Start `count` children at once, or one per value of `tag_values` tagged
+        `tag_key`=value."""
+        if tag_values is not None:
+            if tag_key is None:
+                raise ValidationError("create_children: tag_values needs tag_key")
+            if count is not None and count != len(tag_values):
+                raise ValidationError(
+                    f"create_children: count {count} differs from {len(tag_values)} tag_values"
+                )
+            tags: list[dict[str, str]] = [{tag_key: str(v)} for v in tag_values]
+        elif isinstance(count, int) and not isinstance(count, bool) and count >= 1:
+            tags = [{} for _ in range(count)]
+        else:
+            raise ValidationError(
+                f"create_children: count {count!r} is not accepted: give a number >= 1 "
+                "or tag_key and tag_values"
+            )
+        return [self._experiment._start(parent_run_id=self.id, tags=t) for t in tags]
+
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: Any = None,
+        properties: Any = None,
+        type: str | None = None,
+        status: str | None = None,
+        **azure_only: Any,
+    ) -> Iterator[Run]:
+        """Yield this run's children (and theirs, if `recursive`), oldest first, that
+        match every filter given (tags and properties as in `Experiment.get_runs`)."""
+        from tracking.experiment import parse_labels, parse_status
+
+        azure.take("Run.get_children", azure_only)
+        where = RunFilter(
+            status=parse_status(status),
+            parent_run_id=self.id,
+            run_type=type,
+            tags=parse_labels("tags", tags),
+            properties=parse_labels("properties", properties),
+        )
+        for child in self._experiment._runs(where, RunOrder("field", "number")):
+            yield child
+            if recursive:
+                yield from child.get_children(
+                    recursive=True, tags=tags, properties=properties, type=type, status=status
+                )
+
+    def get_best_run_by_primary_metric(self) -> Run | None:
+        """The child with the best last value of the primary metric: the one the parent's
+        properties `primary_metric_name`/`primary_metric_goal` name (a sweep sets them),
+        else the experiment's. None if no child has a finite value of it."""
+        props = self._record.properties
+        if "primary_metric_name" in props:
+            metric = props["primary_metric_name"]
+            goal = props.get("primary_metric_goal", "minimize").lower()
+            maximize = goal in ("maximize", "max")
+        elif self._experiment.primary_metric is not None:
+            metric, mode = self._experiment.primary_metric
+            maximize = mode == "max"
+        else:
+            raise ValidationError(
+                f"run {self.id!r} names no primary metric: set its properties "
+                "primary_metric_name and primary_metric_goal, or the experiment's "
+                "set_primary_metric(...)"
+            )
+        order = RunOrder("metric", metric, descending=maximize)
+        page = self._records.search_runs(
+            self._experiment.id, order=order, limit=1, where=RunFilter(parent_run_id=self.id)
+        )
+        if not page.rows or metric not in page.rows[0].metrics:
+            return None
+        best = page.rows[0]
+        value = best.metrics[metric]
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return Run._of(self._experiment, best.run)
+
+    # -- reading -----------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:
         """The run's details in Azure ML's shape (runId, status, times, properties, tags)."""
         self._refresh()
@@ -239,6 +297,8 @@ class Run:
             "experimentName": self._experiment.name,
             "displayName": self.display_name,
             "target": "local",
+            "type": record.run_type,
+            "parentRunId": record.parent_run_id,
             "status": record.status.value,
             "startTimeUtc": _iso(record.start_time),
             "endTimeUtc": _iso(record.end_time),
@@ -251,155 +311,26 @@ class Run:
             details["error"] = {"error": {"message": record.error}}
         return details
 
-    # -- files -------------------------------------------------------------------------
-    def upload_file(
-        self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO
-    ) -> FileRecord:
-        """Store a local file (or the bytes of a binary stream) as the run's file `name`.
-
-        Raises:
-            ValidationError: `name` is not a safe relative file name.
-            ConflictError: the run already has a file called `name`.
-            RunFinishedError: the run has finished.
-        """
-        check_file_name(name)
-        source: BinaryIO | Path
-        if isinstance(path_or_stream, (str, os.PathLike)):
-            source = Path(path_or_stream)
-            if not source.is_file():
-                raise NotFoundError(f"cannot upload {str(source)!r}: no such file")
-        elif isinstance(path_or_stream, (bytes, bytearray)):
-            source = io.BytesIO(path_or_stream)
-        else:
-            source = path_or_stream
-        self._refresh()
-        if self._record.status.is_terminal:
-            raise RunFinishedError(f"run {self.id!r} has already finished ({self.status})")
-        if name in self.get_file_names():  # the usual conflict, refused before any upload
-            raise ConflictError(f"run {self.id!r} already has a file named {name!r}")
-        # Each upload writes under a key of its own and the record then claims the name: of
-        # two uploads of one name at once, the one recorded first wins, and the other's
-        # bytes are deleted, never seen under the name (a killed loser's are left to gc).
-        artifacts = self._experiment.workspace.artifacts
-        stored = artifacts.put(f"runs/{self.id}/{uuid.uuid4().hex[:12]}/{name}", source)
-        record = FileRecord(
-            self.id, name, artifacts.relative(stored.uri), stored.size, stored.sha256, utcnow()
-        )
-        try:
-            self._records.add_file(record)
-        except TrackingError:
-            with contextlib.suppress(TrackingError):
-                artifacts.delete(stored.uri)
-            raise
-        return replace(record, uri=stored.uri)
-
-    def register_file(
-        self, name: str, uri: str, *, size: int | None = None, sha256: str | None = None
-    ) -> FileRecord:
-        """Record a file that already lives in the workspace's storage, without copying it.
-
-        Without `size` and `sha256` the file is read once to measure them.
-        """
-        check_file_name(name)
-        artifacts = self._experiment.workspace.artifacts
-        artifacts.check_inside(uri)
-        if size is None or sha256 is None:
-            stored = artifacts.describe(uri)
-            size, sha256 = stored.size, stored.sha256
-        record = FileRecord(self.id, name, artifacts.relative(uri), size, sha256, utcnow())
-        self._records.add_file(record)
-        return replace(record, uri=artifacts.resolve(record.uri))
-
-    def get_file_names(self) -> list[str]:
-        return [f.name for f in self._records.list_files(self.id)]
-
-    def get_files(self) -> list[FileRecord]:
-        """The run's file records, each with the absolute URI of its bytes."""
-        resolve = self._experiment.workspace.artifacts.resolve
-        return [replace(f, uri=resolve(f.uri)) for f in self._records.list_files(self.id)]
-
-    def download_file(
-        self,
-        name: str,
-        output_file_path: str | os.PathLike[str] | None = None,
-        _validate_checksum: bool = True,
-    ) -> Path:
-        """Download the run's file `name`, after checking its SHA-256 against the record.
-
-        Args:
-            output_file_path: a file path, or an existing folder to put it in (default:
-                the current folder, under the file's base name).
-
-        Raises:
-            ValidationError: `name` is not a safe relative file name.
-            NotFoundError: the run has no such file.
-            IntegrityError: the stored bytes do not match the recorded SHA-256.
-        """
-        check_file_name(name)
-        record = self._records.get_file(self.id, name)
-        target = Path(output_file_path) if output_file_path is not None else Path.cwd()
-        if target.is_dir():
-            target = target / Path(name).name
-        return self._fetch(record, target)
-
-    def _fetch(self, record: FileRecord, target: Path) -> Path:
-        return self._experiment.workspace.artifacts.download(
-            record.uri, target, sha256=record.sha256, label=f"{record.name!r} of run {self.id}"
-        )
-
-    def download_files(
-        self,
-        prefix: str | None = None,
-        output_directory: str | os.PathLike[str] | None = None,
-        append_prefix: bool = True,
-    ) -> list[Path]:
-        """Download every file whose name starts with `prefix`, keeping their folders.
-
-        Args:
-            append_prefix: keep the prefix in the written paths (False strips it).
-        """
-        if prefix:
-            check_file_name(prefix.rstrip("/") or prefix)
-        folder = Path(output_directory) if output_directory is not None else Path.cwd()
-        written = []
-        for record in self._records.list_files(self.id):
-            if prefix and not record.name.startswith(prefix):
-                continue
-            relative = record.name if append_prefix or not prefix else record.name[len(prefix) :]
-            written.append(self._fetch(record, _inside(folder, relative.lstrip("/"))))
-        return written
-
-    def load_model(self, name: str) -> Any:
-        """Load a joblib/pickle model file of the run, only if its SHA-256 matches the record.
-
-        Loading a pickle runs whatever code its writer put in it. The SHA-256 check proves
-        only that the bytes are the ones recorded when the file was stored: it protects
-        against a file changed in storage afterwards, not against a writer you should not
-        trust. Anyone who could write to this workspace's records or storage can have
-        recorded a hostile model. The run's properties `host` and `user` say which machine
-        and account recorded it: load models only from runs and people you trust.
-
-        Raises:
-            IntegrityError: the record holds no valid SHA-256, or the stored bytes do not
-                match it; nothing is unpickled.
-        """
-        import joblib
-
-        check_file_name(name)
-        record = self._records.get_file(self.id, name)
-        if not _SHA256.fullmatch(record.sha256 or ""):
-            # The check below would refuse it too, but by a hash mismatch: say what is wrong.
-            raise IntegrityError(
-                f"file {name!r} of run {self.id} has no valid SHA-256 recorded "
-                f"({record.sha256!r}), so its bytes cannot be verified; it was not loaded"
-            )
-        with tempfile.TemporaryDirectory() as folder:
-            return joblib.load(self._fetch(record, Path(folder) / "model"))
-
     def __repr__(self) -> str:
         return (
             f"Run(Experiment: {self._experiment.name},\nId: {self.id},\n"
             f"Number: {self.number},\nStatus: {self.status})"
+        )
+
+    def _repr_html_(self) -> str:
+        cells = [
+            html.escape(self._experiment.name),
+            html.escape(self.id),
+            str(self.number),
+            html.escape(self.status),
+        ]
+        link = html.escape(self.portal_url, quote=True)
+        return (
+            "<table style='width:100%'><tr><th>Experiment</th><th>Id</th><th>Number</th>"
+            "<th>Status</th><th>Details Page</th></tr><tr>"
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + f'<td><a href="{link}" target="_blank" rel="noopener">Link to the portal</a>'
+            "</td></tr></table>"
         )
 
     def __eq__(self, other: object) -> bool:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tracking import azure
 from tracking.config import (
     WorkspaceConfig,
     check_timeout,
@@ -14,7 +15,7 @@ from tracking.config import (
     redact,
     resolve_config,
 )
-from tracking.errors import SchemaError, TrackingError
+from tracking.errors import ConfigError, SchemaError, TrackingError
 from tracking.heartbeat import DEFAULT_TIMEOUT_S, Heartbeat, interval_for, lost_error
 from tracking.records import utcnow
 
@@ -58,6 +59,8 @@ class Workspace:
     def __init__(
         self,
         name: str = "local",
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
         *,
         tracking_uri: str | None = None,
         storage_uri: str | None = None,
@@ -67,6 +70,13 @@ class Workspace:
         base_dir: str | Path | None = None,
         heartbeat_timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
+        if resource_group is not None or workspace_name is not None:
+            # Azure's Workspace(subscription_id, resource_group, workspace_name): the
+            # workspace that the current folder's config.json describes, if it is that one.
+            config = _azure_named(name, resource_group, workspace_name)
+            self._bind(config, s3_client)
+            self._open()
+            return
         check_timeout(heartbeat_timeout_s, "heartbeat_timeout_s")
         base = Path(base_dir).absolute() if base_dir is not None else Path.cwd()
         default = default_config(base)
@@ -84,7 +94,12 @@ class Workspace:
 
     @classmethod
     def from_config(
-        cls, path: str | Path | None = None, *, s3_client: Any = None, **_azure_kwargs: Any
+        cls,
+        path: str | Path | None = None,
+        *,
+        s3_client: Any = None,
+        _file_name: str | None = None,
+        **azure_only: Any,
     ) -> Workspace:
         """The workspace that a `config.json` describes.
 
@@ -94,11 +109,42 @@ class Workspace:
                 the embedded workspace there (a SQLite file and a folder under ./workspace),
                 announced once on stderr.
             s3_client: a boto3 S3 client to use instead of making one.
+            _file_name: the config file's name in `path` (v1's keyword).
 
         Raises:
             ConfigError: `path` holds no config file, or the file is malformed.
         """
+        azure.take("Workspace.from_config", azure_only)
+        if _file_name is not None:
+            path = Path(path if path is not None else Path.cwd()) / _file_name
         return cls._from(resolve_config(path), s3_client=s3_client)
+
+    @classmethod
+    def get(cls, name: str, **azure_only: Any) -> Workspace:
+        """The workspace called `name`: the one the current folder's config.json
+        describes, if it has that name (v1 looks workspaces up in Azure; here there is
+        only the config).
+
+        Raises:
+            ConfigError: the config describes another workspace (both names are said).
+        """
+        given = azure.take("Workspace.get", azure_only)
+        return cls(given.get("subscription_id") or "", given.get("resource_group") or "", name)
+
+    @classmethod
+    def create(cls, name: str, *args: Any, **kwargs: Any) -> Workspace:
+        """Refused: creating a workspace provisions Azure resources (the message says what
+        to do here instead)."""
+        azure.refuse("Workspace.create")
+        raise AssertionError  # unreachable
+
+    def write_config(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: write config.json yourself (README 'Workspaces')."""
+        azure.refuse("Workspace.write_config")
+
+    def delete(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: a workspace here is its database and storage; remove those yourself."""
+        azure.refuse("Workspace.delete")
 
     @classmethod
     def _from(cls, config: WorkspaceConfig, *, s3_client: Any = None) -> Workspace:
@@ -195,6 +241,21 @@ class Workspace:
         return self._config.name
 
     @property
+    def location(self) -> str:
+        """Where the workspace is: 'local' (no Azure region)."""
+        return "local"
+
+    @property
+    def subscription_id(self) -> str:
+        """The Azure subscription its config.json names, else ''."""
+        return self._config.subscription_id
+
+    @property
+    def resource_group(self) -> str:
+        """The Azure resource group its config.json names, else ''."""
+        return self._config.resource_group
+
+    @property
     def config(self) -> WorkspaceConfig:
         return self._config
 
@@ -241,3 +302,24 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace.create(name={self.name!r}, tracking_uri={redact(self.tracking_uri)!r})"
+
+
+def _azure_named(
+    subscription_id: str, resource_group: str | None, name: str | None
+) -> WorkspaceConfig:
+    """The current folder's config, if it is the workspace these Azure names describe."""
+    config = resolve_config(None)
+    wanted = {
+        "workspace_name": (name, config.name),
+        "subscription_id": (subscription_id, config.subscription_id),
+        "resource_group": (resource_group, config.resource_group),
+    }
+    for field, (given, found) in wanted.items():
+        # An Azure name the config leaves out does not rule it out; the workspace name must match.
+        if given and (found or field == "workspace_name") and given != found:
+            where = config.source or "the embedded workspace (no config.json here)"
+            raise ConfigError(
+                f"no workspace with {field} {given!r} here: {where} describes "
+                f"{field} {found!r} (workspaces are found by config.json, not in Azure)"
+            )
+    return config

@@ -33,19 +33,25 @@ from datetime import datetime
 from typing import Any
 
 from tracking.records import (
+    SCRIPT_RUN,
     ChartSeries,
     ClaimRecord,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
+    LoggedValue,
     LostRun,
     MetricSummary,
     MetricValue,
+    ModelFile,
+    ModelRecord,
     NewRun,
+    RunFilter,
     RunOrder,
     RunPage,
     RunRecord,
     RunStatus,
+    RunTable,
 )
 
 
@@ -113,8 +119,14 @@ class RecordStore(abc.ABC):
         tags: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         start_time: datetime | None = None,
+        parent_run_id: str | None = None,
+        run_type: str = SCRIPT_RUN,
     ) -> RunRecord:
         """Create a `Running` run with the next run number of the experiment (one write).
+
+        Args:
+            parent_run_id: the run this one is a child of (a run of the same experiment).
+            run_type: one of `tracking.records.RUN_TYPES`.
 
         Raises:
             NotFoundError: the experiment does not exist.
@@ -156,6 +168,7 @@ class RecordStore(abc.ABC):
         status: RunStatus | None = None,
         limit: int = 50,
         offset: int = 0,
+        where: RunFilter | None = None,
     ) -> RunPage:
         """Return one page of the experiment's runs with their params and final metrics.
 
@@ -164,10 +177,17 @@ class RecordStore(abc.ABC):
             status: only runs with this status.
             limit: at most this many rows.
             offset: skip this many rows of the sorted, filtered table.
+            where: only the runs it selects (parent, type, tags, properties, status).
 
         Returns:
             The page and the number of runs that match in all.
         """
+
+    @abc.abstractmethod
+    def run_table(self, experiment_id: int, where: RunFilter | None = None) -> RunTable:
+        """Return every matching run with its params, last metric values, tags and
+        properties, in columns, by run number: what a data frame of the runs is built
+        from, in a handful of reads however many runs there are."""
 
     @abc.abstractmethod
     def best_run(self, experiment_id: int, metric: str, *, maximize: bool) -> RunRecord | None:
@@ -265,6 +285,20 @@ class RecordStore(abc.ABC):
     def get_params(self, run_id: str) -> dict[str, Any]:
         """Return the run's params."""
 
+    @abc.abstractmethod
+    def log_values(self, run_id: str, values: Sequence[LoggedValue]) -> None:
+        """Append values that are not numbers to a running run (`LoggedValue` says which
+        kinds); each takes the next step of its name, and `step`/`timestamp` are ignored.
+
+        Raises:
+            RunFinishedError: the run has finished.
+            ValidationError: a name, kind or value is not accepted (values must be JSON).
+        """
+
+    @abc.abstractmethod
+    def get_values(self, run_id: str) -> list[LoggedValue]:
+        """Return the run's logged values that are not numbers, by name and then step."""
+
     # -- files -------------------------------------------------------------------------
     @abc.abstractmethod
     def add_file(self, record: FileRecord) -> None:
@@ -294,6 +328,66 @@ class RecordStore(abc.ABC):
 
         Args:
             prefix: only the URIs that start with it, compared exactly (case too).
+        """
+
+    # -- models ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def register_model(
+        self,
+        name: str,
+        *,
+        path: str,
+        files: Sequence[ModelFile],
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> ModelRecord:
+        """Record the next version of model `name` (1 for a new name), in one transaction:
+        of several processes registering one name at once, each gets its own version.
+
+        Raises:
+            NotFoundError: `run_id` names no run.
+            ValidationError: the name, a path, a file record, a tag or a property is not
+                accepted, or `files` is empty.
+        """
+
+    @abc.abstractmethod
+    def get_model(self, name: str, version: int | None = None) -> ModelRecord:
+        """Return version `version` of model `name` (None: its latest).
+
+        Raises:
+            NotFoundError: no such model or version.
+        """
+
+    @abc.abstractmethod
+    def list_models(
+        self,
+        *,
+        name: str | None = None,
+        run_id: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        latest: bool = False,
+    ) -> list[ModelRecord]:
+        """Return the model versions that match every filter given, by name then version
+        (newest first within a name); with `latest`, only each name's latest version that
+        matches. Tags and properties map a key to its value, or to None for any value."""
+
+    @abc.abstractmethod
+    def label_model(
+        self,
+        name: str,
+        version: int,
+        *,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> ModelRecord:
+        """Set tags (replacing values) and add properties (set once) of a model version.
+
+        Raises:
+            NotFoundError: no such model version.
+            ConflictError: a property would change.
         """
 
     # -- claims and values -------------------------------------------------------------

@@ -91,6 +91,8 @@ def rows_of(
             "end_time": run.end_time,
             "error": run.error,
             "heartbeat_at": run.start_time,
+            "parent_run_id": run.parent_run_id,
+            "run_type": run.run_type,
         }
     )
     rows["run_properties"].extend(
@@ -133,4 +135,6 @@ def record_of(experiment_id: int, number: int, run: NewRun) -> RunRecord:
         error=run.error,
         properties={k: str(v) for k, v in run.properties.items()},
         tags={k: str(v) for k, v in run.tags.items()},
+        parent_run_id=run.parent_run_id,
+        run_type=run.run_type,
     )

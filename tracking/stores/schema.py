@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 metadata = sa.MetaData()
 
@@ -51,11 +51,16 @@ runs = sa.Table(
     sa.Column("error", sa.Text),
     # When the process recording a running run last said it was alive (see fail_lost_runs).
     sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
+    # A child run's parent (a sweep's cells are children of the sweep's run), and Azure's
+    # run type: 'azureml.scriptrun' for runs that train, 'hyperdrive' for a sweep's parent.
+    sa.Column("parent_run_id", sa.String(64)),
+    sa.Column("run_type", sa.String(64), nullable=False, server_default="azureml.scriptrun"),
     sa.UniqueConstraint("experiment_id", "number", name="uq_runs_experiment_number"),
     sa.Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),
     sa.Index("ix_runs_experiment_status_number", "experiment_id", "status", "number"),
     sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     sa.Index("ix_runs_experiment_end", "experiment_id", "end_time"),
+    sa.Index("ix_runs_parent", "parent_run_id", "number"),
 )
 
 run_properties = sa.Table(
@@ -129,6 +134,21 @@ metric_summaries = sa.Table(
     ),
 )
 
+# What a run logged that is not a number: text and booleans (`log`), rows (`log_row`),
+# tables (`log_table`), images (`log_image`: the name of the run's PNG file), and a marker
+# of kind 'list' for a name logged by `log_list`, which reads back as a list however long.
+# Values are JSON. Numbers stay in `metrics`, so only they are ranked and charted.
+run_values = sa.Table(
+    "run_values",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("step", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("value_json", sa.Text, nullable=False),
+    sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
+)
+
 files = sa.Table(
     "files",
     metadata,
@@ -160,4 +180,42 @@ kv = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The model registry: versions 1, 2, 3... of each named model, each pointing at its files
+# (by key under the storage root, or URI) with the size and SHA-256 they had.
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id")),
+    sa.Column("path", sa.String(1024), nullable=False),  # as registered: a run file or folder
+    sa.Column("description", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_models_run", "run_id"),
+)
+
+model_files = sa.Table(
+    "model_files",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("path", sa.String(1024), primary_key=True),  # within the model
+    sa.Column("uri", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.ForeignKeyConstraint(["name", "version"], ["models.name", "models.version"]),
+)
+
+# A model version's tags (changeable) and properties (set once), as for runs.
+model_labels = sa.Table(
+    "model_labels",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),  # 'tag' or 'property'
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(["name", "version"], ["models.name", "models.version"]),
 )

@@ -15,23 +15,29 @@ from sqlalchemy import exc as sa_exc
 from tracking.errors import ConflictError, NotFoundError, RunFinishedError
 from tracking.names import check_run_id
 from tracking.records import (
+    SCRIPT_RUN,
     ChartSeries,
     ClaimRecord,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
+    LoggedValue,
     LostRun,
     MetricSummary,
     MetricValue,
+    ModelFile,
+    ModelRecord,
     NewRun,
+    RunFilter,
     RunOrder,
     RunPage,
     RunRecord,
     RunRow,
     RunStatus,
+    RunTable,
     utcnow,
 )
-from tracking.stores import claims, values
+from tracking.stores import claims, logged, registry, values
 from tracking.stores import schema as t
 from tracking.stores import statements as st
 from tracking.stores.base import RecordStore
@@ -232,42 +238,27 @@ class SqlRecordStore(RecordStore):
         tags: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         start_time: datetime | None = None,
+        parent_run_id: str | None = None,
+        run_type: str = SCRIPT_RUN,
     ) -> RunRecord:
-        values.check_run(run_id, display_name, properties, tags, params)
-        start_time = start_time or utcnow()
-        with self._tx(write=True) as conn:
-            number = self._next_numbers(conn, experiment_id, 1, start_time)
-            conn.execute(
-                st.INSERT["runs"],
-                {
-                    "run_id": run_id,
-                    "experiment_id": experiment_id,
-                    "number": number,
-                    "status": RunStatus.RUNNING.value,
-                    "display_name": display_name,
-                    "start_time": start_time,
-                    "heartbeat_at": start_time,
-                },
-            )
-            self._insert_pairs(conn, t.run_properties, run_id, properties, experiment_id)
-            self._insert_pairs(conn, t.run_tags, run_id, tags)
-            if params:
-                self._write_params(conn, run_id, (experiment_id, number), params)
-        return RunRecord(
-            run_id=run_id,
-            experiment_id=experiment_id,
-            number=number,
-            status=RunStatus.RUNNING,
-            start_time=start_time,
+        run = NewRun(
+            run_id,
+            start_time or utcnow(),
             display_name=display_name,
-            properties={k: str(v) for k, v in (properties or {}).items()},
-            tags={k: str(v) for k, v in (tags or {}).items()},
+            properties=properties or {},
+            params=params or {},
+            tags=tags or {},
+            parent_run_id=parent_run_id,
+            run_type=run_type,
         )
+        return self.record_runs(experiment_id, [run], checked_as_one=True)[0]
 
-    def record_runs(self, experiment_id: int, runs: Sequence[NewRun]) -> list[RunRecord]:
+    def record_runs(
+        self, experiment_id: int, runs: Sequence[NewRun], *, checked_as_one: bool = False
+    ) -> list[RunRecord]:
         if not runs:
             return []
-        runs = [values.checked_new_run(run) for run in runs]
+        runs = [values.checked_new_run(run, name_run=not checked_as_one) for run in runs]
         latest = max(r.end_time or r.start_time for r in runs)
         table_rows: dict[str, list[dict[str, Any]]] = {
             name: []
@@ -275,6 +266,7 @@ class SqlRecordStore(RecordStore):
         }
         records = []
         with self._tx(write=True) as conn:
+            self._check_parents(conn, experiment_id, runs)
             last = self._next_numbers(conn, experiment_id, len(runs), latest)
             for number, run in enumerate(runs, start=last - len(runs) + 1):
                 rows_of(experiment_id, number, run, table_rows)
@@ -299,6 +291,25 @@ class SqlRecordStore(RecordStore):
                 names = sorted({row[field_name] for row in table_rows[key]})
                 self._add_columns(conn, experiment_id, kind, names)
         return records
+
+    @staticmethod
+    def _check_parents(conn: sa.Connection, experiment_id: int, runs: Sequence[NewRun]) -> None:
+        """Every parent named is a run of the experiment (or one of `runs`)."""
+        parents = {r.parent_run_id for r in runs if r.parent_run_id} - {r.run_id for r in runs}
+        if not parents:
+            return
+        r = t.runs
+        found = set(
+            conn.execute(
+                sa.select(r.c.run_id).where(
+                    r.c.run_id.in_(sorted(parents)), r.c.experiment_id == experiment_id
+                )
+            ).scalars()
+        )
+        if missing := sorted(parents - found):
+            raise NotFoundError(
+                f"parent run {missing[0]!r} is not a run of the same experiment in this workspace"
+            )
 
     @staticmethod
     def _next_numbers(conn: sa.Connection, experiment_id: int, count: int, at: datetime) -> int:
@@ -358,6 +369,8 @@ class SqlRecordStore(RecordStore):
                 error=row.error,
                 properties=pairs.get((row.run_id, "properties"), {}),
                 tags=pairs.get((row.run_id, "tags"), {}),
+                parent_run_id=row.parent_run_id,
+                run_type=row.run_type,
             )
             for rid in run_ids
             if (row := rows.get(rid)) is not None
@@ -385,19 +398,31 @@ class SqlRecordStore(RecordStore):
         status: RunStatus | None = None,
         limit: int = 50,
         offset: int = 0,
+        where: RunFilter | None = None,
     ) -> RunPage:
+        from dataclasses import replace
+
         from tracking.stores.queries import page_of_run_ids
 
+        where = where or RunFilter()
+        if status is not None:
+            where = replace(where, status=status)
         with self._tx(write=False) as conn:
             total, ids = page_of_run_ids(
                 conn,
                 experiment_id,
                 order or RunOrder("field", "number", descending=True),
-                status,
+                where,
                 limit,
                 offset,
             )
             return RunPage(total, tuple(self._run_rows(conn, ids)))
+
+    def run_table(self, experiment_id: int, where: RunFilter | None = None) -> RunTable:
+        from tracking.stores.queries import run_table
+
+        with self._tx(write=False) as conn:
+            return run_table(conn, experiment_id, where or RunFilter())
 
     def _run_rows(self, conn: sa.Connection, run_ids: Sequence[str]) -> list[RunRow]:
         params: dict[str, dict[str, Any]] = {}
@@ -645,6 +670,17 @@ class SqlRecordStore(RecordStore):
             rows = conn.execute(sa.select(p.c.key, p.c.value_json).where(p.c.run_id == run_id))
             return {key: json.loads(value) for key, value in rows}
 
+    def log_values(self, run_id: str, values: Sequence[LoggedValue]) -> None:
+        rows = logged.rows_of(run_id, values)
+        with self._tx(write=True) as conn:
+            self._running_run(conn, run_id)
+            logged.append(conn, run_id, rows, utcnow())
+
+    def get_values(self, run_id: str) -> list[LoggedValue]:
+        check_run_id(run_id)
+        with self._tx(write=False) as conn:
+            return logged.read(conn, run_id)
+
     # -- files -------------------------------------------------------------------------
     def add_file(self, record: FileRecord) -> None:
         values.check_file(record)
@@ -679,13 +715,15 @@ class SqlRecordStore(RecordStore):
         return self._file_record(row)
 
     def file_uris(self, prefix: str = "") -> set[str]:
-        uri = t.files.c.uri
-        query = sa.select(uri).distinct()
-        if prefix:
-            # substr, not LIKE: SQLite's LIKE ignores case, and '%' and '_' may be in a URI.
-            query = query.where(sa.func.substr(uri, 1, len(prefix)) == prefix)
+        found: set[str] = set()
         with self._tx(write=False) as conn:
-            return set(conn.execute(query).scalars())
+            for uri in (t.files.c.uri, t.model_files.c.uri):  # a model's files are kept too
+                query = sa.select(uri).distinct()
+                if prefix:
+                    # substr, not LIKE: SQLite's LIKE ignores case; '%' and '_' may be in a URI.
+                    query = query.where(sa.func.substr(uri, 1, len(prefix)) == prefix)
+                found.update(conn.execute(query).scalars())
+        return found
 
     @staticmethod
     def _file_record(row: sa.Row[Any]) -> FileRecord:
@@ -697,6 +735,63 @@ class SqlRecordStore(RecordStore):
             row.sha256,
             aware(row.created_at),  # type: ignore[arg-type]
         )
+
+    # -- models (tracking.stores.registry) ---------------------------------------------
+    def register_model(
+        self,
+        name: str,
+        *,
+        path: str,
+        files: Sequence[ModelFile],
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> ModelRecord:
+        registry.check_model(name, path, files, run_id, description, tags, properties)
+        model = registry.NewModel(
+            name, path, tuple(files), run_id, description, dict(tags or {}), dict(properties or {})
+        )
+        for attempt in range(registry.VERSION_ATTEMPTS):
+            try:
+                with self._tx(write=True) as conn:
+                    version = registry.insert(conn, model)
+                break
+            except ConflictError:  # another process took this version first: the next one
+                if attempt == registry.VERSION_ATTEMPTS - 1:
+                    raise
+        return self.get_model(name, version)
+
+    def get_model(self, name: str, version: int | None = None) -> ModelRecord:
+        with self._tx(write=False) as conn:
+            return registry.get(conn, name, version)
+
+    def list_models(
+        self,
+        *,
+        name: str | None = None,
+        run_id: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        latest: bool = False,
+    ) -> list[ModelRecord]:
+        with self._tx(write=False) as conn:
+            return registry.search(
+                conn, name=name, run_id=run_id, tags=tags, properties=properties, latest=latest
+            )
+
+    def label_model(
+        self,
+        name: str,
+        version: int,
+        *,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> ModelRecord:
+        registry.check_labels(tags, properties)
+        with self._tx(write=True) as conn:
+            registry.label(conn, name, version, tags or {}, properties or {})
+        return self.get_model(name, version)
 
     # -- claims and values (tracking.stores.claims) ------------------------------------
     def claim(self, key: str, holder: str, lease_s: float) -> ClaimRecord | None:

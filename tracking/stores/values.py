@@ -20,7 +20,7 @@ from typing import Any
 
 from tracking.errors import ValidationError
 from tracking.names import check_run_id
-from tracking.records import FileRecord, NewRun
+from tracking.records import RUN_TYPES, FileRecord, NewRun
 
 MAX_NAME = 255  # the name columns: experiments, display names, metrics, params, tags...
 MAX_FILE_NAME = 1024
@@ -125,7 +125,7 @@ def checked_finish(
     return clean_error(error)
 
 
-def checked_new_run(run: NewRun) -> NewRun:
+def checked_new_run(run: NewRun, *, name_run: bool = True) -> NewRun:
     """`run` with its error text cleaned, once everything else in it is checked.
 
     Raises:
@@ -137,6 +137,14 @@ def checked_new_run(run: NewRun) -> NewRun:
         check_names("metric", {name for name, _ in run.metrics})
         for record in run.files:
             check_file(record)
+        if run.run_type not in RUN_TYPES:
+            raise ValidationError(
+                f"run type {run.run_type!r} is not accepted: use one of {', '.join(RUN_TYPES)}"
+            )
+        if run.parent_run_id is not None:
+            check_run_id(run.parent_run_id)
     except ValidationError as err:
+        if not name_run:
+            raise
         raise ValidationError(f"run {run.run_id!r}: {err}") from None
     return run if run.error is None else replace(run, error=clean_error(run.error))
