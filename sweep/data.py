@@ -32,8 +32,15 @@ class Dataset:
         return len(self.y_train) + len(self.y_test)
 
 
-def load_dataset(spec: DataSpec, *, seed: int, s3_client: Any = None) -> Dataset:
+def load_dataset(
+    spec: DataSpec, *, seed: int, s3_client: Any = None, s3_endpoint_url: str | None = None
+) -> Dataset:
     """Load and split the data that `spec` names.
+
+    Args:
+        s3_client: reads an `s3://` file (default: a client for `s3_endpoint_url`).
+        s3_endpoint_url: the S3 endpoint of an `s3://` file (the workspace's
+            `s3_endpoint_url`; None: the standard AWS chain decides).
 
     Raises:
         SweepInputError: the file is missing or unreadable, the target column is missing,
@@ -46,7 +53,7 @@ def load_dataset(spec: DataSpec, *, seed: int, s3_client: Any = None) -> Dataset
         target = spec.target or "target"
         source = "scikit-learn's diabetes data (442 rows, 10 scaled features)"
     else:
-        frame = _read_table(spec.path, s3_client)
+        frame = _read_table(spec.path, s3_client, s3_endpoint_url)
         target = spec.target or ""
         source = spec.path
     if target not in frame.columns:
@@ -82,7 +89,7 @@ def load_dataset(spec: DataSpec, *, seed: int, s3_client: Any = None) -> Dataset
     return Dataset(X_train, X_test, y_train, y_test, tuple(map(str, features.columns)), source)
 
 
-def _read_table(path: str, s3_client: Any) -> Any:
+def _read_table(path: str, s3_client: Any, s3_endpoint_url: str | None) -> Any:
     import pandas as pd
 
     suffix = Path(path).suffix.lower()
@@ -90,7 +97,7 @@ def _read_table(path: str, s3_client: Any) -> Any:
         raise SweepInputError(f"data file {path!r} is not accepted: use a .csv or .parquet file")
     source: Any = path
     if path.startswith("s3://"):
-        source = io.BytesIO(_read_s3(path, s3_client))
+        source = io.BytesIO(_read_s3(path, s3_client, s3_endpoint_url))
     elif not Path(path).is_file():
         raise SweepInputError(f"data file {path!r} does not exist")
     try:
@@ -99,11 +106,11 @@ def _read_table(path: str, s3_client: Any) -> Any:
         raise SweepInputError(f"data file {path!r} cannot be read: {err}".splitlines()[0]) from None
 
 
-def _read_s3(uri: str, s3_client: Any) -> bytes:
+def _read_s3(uri: str, s3_client: Any, s3_endpoint_url: str | None) -> bytes:
     from tracking.artifacts.s3 import make_s3_client, split_s3_uri
 
     bucket, key = split_s3_uri(uri)
-    client = s3_client or make_s3_client(max_attempts=3)
+    client = s3_client or make_s3_client(s3_endpoint_url, max_attempts=3)
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from tracking.records import RunRecord, RunStatus
 
 if TYPE_CHECKING:
     import pandas as pd
+    from ray.tune import ResultGrid
     from ray.tune.experiment import Trial
 
 SWEEP_RUN = "sweep.tune_run"
@@ -37,6 +39,7 @@ class SweepResult:
     failed: int  # of those, cells whose run did not complete
     reused: int  # cells skipped because a completed run already had them
     tracking_errors: tuple[str, ...] = ()
+    result_grid: ResultGrid | None = None  # Ray Tune's results of the sweep's last Tune run
 
     @property
     def ok(self) -> bool:
@@ -62,14 +65,23 @@ def sweep_name(experiment: str) -> str:
     return f"{experiment}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S-%f}"
 
 
-def prepare(spec: SweepSpec, workspace: Workspace | None = None) -> PreparedSweep:
+def prepare(
+    spec: SweepSpec,
+    workspace: Workspace | None = None,
+    *,
+    runtime_env: Mapping[str, Any] | None = None,
+) -> PreparedSweep:
     """Check everything a sweep needs before Ray starts, then claim its experiment.
 
     While another sweep of the experiment runs (from any driver), this waits for it to end,
     saying so on stderr, so that it trains only what that sweep left (see `sweep.claim`).
 
+    Args:
+        runtime_env: Ray's runtime environment for the sweep's job (passed to `ray.init`).
+
     Raises:
-        SweepInputError: bad data, grid or estimator.
+        SweepInputError: bad data, grid or estimator; a `runtime_env` for a Ray already
+            connected in this process.
         TrackingError: the workspace config, database or storage is unusable.
     """
     ws = workspace or Workspace.from_config(spec.config)
@@ -77,9 +89,10 @@ def prepare(spec: SweepSpec, workspace: Workspace | None = None) -> PreparedSwee
         ws = ws.with_storage(spec.storage)
     if spec.address and spec.address != "auto":
         _check_reachable(spec.address)
-    data = load_dataset(spec.data, seed=spec.seed)
+    data = load_dataset(spec.data, seed=spec.seed, s3_endpoint_url=ws.config.s3_endpoint_url)
     ws.artifacts.check_writable()
-    connect_ray(spec.address)  # last: a refused connection (say, no token) writes nothing
+    # Last: a refused connection (say, no token) writes nothing.
+    connect_ray(spec.address, runtime_env)
     # Every check has passed: only now is anything written to the workspace.
     experiment = Experiment(ws, spec.experiment)
     experiment.set_primary_metric(spec.metric, spec.mode)
@@ -109,6 +122,7 @@ def run_sweep(
     *,
     workspace: Workspace | None = None,
     progress: bool = True,
+    runtime_env: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> SweepResult:
     """Run a sweep from Python (a notebook), as `python -m sweep.launch` does.
@@ -118,32 +132,45 @@ def run_sweep(
             `run_sweep(alphas=[0.1, 0.5, 1.0], experiment="diabetes-experiment")`.
         workspace: where runs are recorded (default: `Workspace.from_config(spec.config)`).
         progress: show progress on stderr.
+        runtime_env: Ray's runtime environment for the sweep's job, as `ray.init` takes it
+            (say `{"working_dir": "."}`, so that a cluster's workers import your code);
+            only when this call connects to Ray.
 
     Returns:
-        The experiment, its best run, a DataFrame of all its runs, and counts.
+        The experiment, its best run, a DataFrame of all its runs, counts, and Tune's
+        `ResultGrid`.
     """
     if spec is None:
         spec = SweepSpec.create(**options)
     elif options:
         raise SweepInputError(f"give either a spec or options, not both: {sorted(options)}")
-    return execute(prepare(spec, workspace), progress=progress)
+    return execute(prepare(spec, workspace, runtime_env=runtime_env), progress=progress)
 
 
-def connect_ray(address: str | None) -> None:
+def connect_ray(address: str | None, runtime_env: Mapping[str, Any] | None = None) -> None:
     """Start a local Ray instance, or connect to the cluster at `address`.
 
+    The workers' output (a trainable's prints, its tracebacks) reaches this process's
+    console, as Ray shows it by default.
+
     Raises:
-        SweepInputError: nothing answers at `address`.
+        SweepInputError: nothing answers at `address`; a `runtime_env` for a Ray already
+            connected in this process (it cannot change).
     """
     import ray
 
     if ray.is_initialized():
+        if runtime_env:
+            raise SweepInputError(
+                "Ray is already connected in this process, so run_sweep cannot give it a "
+                "runtime_env: pass runtime_env to your own ray.init(...) instead"
+            )
         return
     try:
         ray.init(
             address=address,
-            logging_level=logging.ERROR,
-            log_to_driver=False,
+            runtime_env=dict(runtime_env) if runtime_env else None,
+            logging_level=logging.ERROR,  # Ray's own driver-side logs; not the workers'
             include_dashboard=False if address is None else None,
         )
     except Exception as err:  # Ray raises several kinds: refused, no token, wrong version
@@ -234,10 +261,6 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     from sweep.trainable import train_cells
 
     spec, experiment = prepared.spec, prepared.experiment
-    # Ray Tune's own console tables and per-trial result files: the tracking records and
-    # our progress line replace them.
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     connect_ray(spec.address)  # already connected by prepare(), unless called alone
     from sweep.storage import tune_storage
 
@@ -254,11 +277,13 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     )
     tracker_errors: list[str] = []
     tune_runs: list[str] = []
+    grids: list[ResultGrid] = []
 
     def fit(tuner: tune.Tuner, callbacks: list[Any]) -> None:
         trackers = [c for c in callbacks if isinstance(c, TrackingCallback)]
         try:
-            tuner.fit()
+            with _tune_quiet():
+                grids.append(tuner.fit())
         finally:
             for tracker in trackers:
                 tracker.close()  # every record written before the results are read
@@ -330,4 +355,27 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         ),
         reused=prepared.reused,
         tracking_errors=tuple(tracker_errors),
+        result_grid=grids[-1] if grids else None,
     )
+
+
+# Ray Tune's own console tables and per-trial result files: the tracking records and our
+# progress line replace them. Tune reads these in the driver while it runs a sweep.
+_TUNE_QUIET = {"RAY_AIR_NEW_OUTPUT": "0", "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+
+
+@contextmanager
+def _tune_quiet() -> Iterator[None]:
+    """While inside, Tune keeps quiet (unless the caller's environment says otherwise);
+    after, the environment is as it was: a notebook's later Tuners keep their loggers."""
+    before = {name: os.environ.get(name) for name in _TUNE_QUIET}
+    for name, value in _TUNE_QUIET.items():
+        os.environ.setdefault(name, value)
+    try:
+        yield
+    finally:
+        for name, old in before.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old

@@ -15,7 +15,7 @@ from typing import Any
 
 import joblib
 
-from sweep.callback import CELLS, NODE_ID  # the result keys the callback reads
+from sweep.cells import CELLS, NODE_ID  # the result keys the recorder reads
 from sweep.data import Dataset
 from sweep.spec import model_file_name, resolve_estimator
 

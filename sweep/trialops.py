@@ -9,18 +9,17 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyarrow import fs
-
+from sweep.cells import NODE_ID
 from tracking import TrackingError
-from tracking.records import FileRecord, RunStatus
+from tracking.records import FileRecord, RunStatus, utcnow
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
 
-NODE_ID = "tracking.node_id"  # result key: the Ray node the trial ran on
 REFUSED = "the tracking database refused this run's record"
 MAX_ERROR = 500
 
@@ -29,13 +28,17 @@ MAX_ERROR = 500
 class Op:
     """One record write of a trial, queued by a hook for the writer thread."""
 
-    kind: str  # "start", "metrics", "cells", "end" or "call"
+    kind: str  # "start", "metrics", "cells", "checkpoint", "end" or "call"
     trial: Trial
     what: str
+    at: datetime = field(default_factory=utcnow)  # when Tune said so: a run's start or end
+    started: datetime | None = None  # when the trial started (this driver saw it start)
     metrics: list[tuple[str, float]] = field(default_factory=list)
     entries: Sequence[Mapping[str, Any]] = ()  # "cells": the finished cells
     root: str | None = None  # "cells": the checkpoint their files are in
-    checkpoint: Any = None  # "end": the trial's last checkpoint
+    path: str = ""  # "checkpoint": the checkpoint's folder on `filesystem`
+    filesystem: Any = None  # "checkpoint": a pyarrow filesystem (None: local)
+    keep: int | None = None  # "checkpoint": how many Tune keeps (None: all)
     status: RunStatus = RunStatus.COMPLETED
     error: str | None = None
     where: Mapping[str, str] = field(default_factory=dict)
@@ -49,24 +52,14 @@ class Change:
     trial: Trial
     index: int
     create: bool = False
+    start_time: datetime | None = None  # a run this batch creates: when its trial started
+    end_time: datetime | None = None
     metrics: list[tuple[str, float]] = field(default_factory=list)
     status: RunStatus | None = None
     error: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     files: list[FileRecord] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def checkpoint_uri(path: str, filesystem: Any) -> str:
-    """The URI of a checkpoint path on its pyarrow filesystem (local or S3)."""
-    if isinstance(filesystem, fs.S3FileSystem):
-        return f"s3://{path.lstrip('/')}"
-    return Path(path).absolute().as_uri()
-
-
-def one_run(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The default cells of a trial: one, whose params are the trial's config."""
-    return [dict(config)]
 
 
 def where_of(result: Mapping[str, Any], job_id: str | None) -> dict[str, str]:

@@ -1,0 +1,59 @@
+"""The trainable <-> recorder protocol: the result keys a trial reports, and their shapes.
+
+A trainable that packs grid cells reports the cells it finished since its last report under
+`CELLS`, one `CellDone` or `CellFailed` each, with a checkpoint holding their model files.
+`NODE_ID` says which Ray node the trial ran on. No Ray import: Ray workers import this
+module, and so does the recorder, which is tested without Ray.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+CELLS = "tracking.cells"  # result key: the cells a trial finished since its last report
+NODE_ID = "tracking.node_id"  # result key: the Ray node the trial ran on
+DELIMITER = "/"  # nested params and metrics, as Ray Tune's own logger callbacks flatten them
+
+
+class CellDone(TypedDict):
+    """A cell that trained: its metrics and its model file in the report's checkpoint."""
+
+    index: int
+    attempts: int
+    metrics: dict[str, float]
+    file: str
+    sha256: str
+    size: int
+
+
+class CellFailed(TypedDict):
+    """A cell whose fit raised (after its retries): the last line of the exception."""
+
+    index: int
+    attempts: int
+    error: str
+
+
+CellEntry = CellDone | CellFailed
+
+
+def flatten(mapping: Mapping[str, Any], delimiter: str = DELIMITER) -> dict[str, Any]:
+    """Nested mappings flattened into one level, keys joined by `delimiter`.
+
+    `{"model": {"alpha": 0.1}}` -> `{"model/alpha": 0.1}`, as `ray.tune.utils.flatten_dict`
+    does (lists are left as they are).
+    """
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(value, Mapping):
+            for inner, item in flatten(value, delimiter).items():
+                flat[f"{key}{delimiter}{inner}"] = item
+        else:
+            flat[str(key)] = value
+    return flat
+
+
+def one_run(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The default cells of a trial: one, whose params are the trial's config, flattened."""
+    return [flatten(config)]

@@ -1,0 +1,117 @@
+"""`sweep.recorder.Recorder` without Ray: trial events in, records out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sweep.cells import flatten, one_run
+from sweep.recorder import Recorder
+from sweep.trialops import Op
+from tracking import Experiment, Workspace
+from tracking.records import RunStatus
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+@dataclass
+class StandInTrial:
+    trial_id: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"train_{self.trial_id}"
+
+
+@pytest.fixture
+def experiment(tmp_path: Path) -> Experiment:
+    ws = Workspace("t", tracking_uri=f"sqlite:///{tmp_path}/r.db", storage_uri=str(tmp_path / "s"))
+    return Experiment(ws, "rec")
+
+
+def _recorder(experiment: Experiment, runs: dict[str, list[str]], errors: list[str]) -> Recorder:
+    return Recorder(lambda: experiment, runs, one_run, None, errors.append)
+
+
+def test_the_recorder_imports_no_ray() -> None:
+    code = "import sys, sweep.recorder, sweep.cells; assert 'ray' not in sys.modules, 'ray'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_flatten_joins_nested_keys_with_a_slash_as_ray_does() -> None:
+    from ray.tune.utils import flatten_dict
+
+    nested = {"model": {"alpha": 0.1, "layers": {"n": 2}}, "lr": 1e-3, "tags": [1, 2]}
+    assert flatten(nested) == flatten_dict(nested, delimiter="/")
+    assert flatten(nested) == {"model/alpha": 0.1, "model/layers/n": 2, "lr": 1e-3, "tags": [1, 2]}
+
+
+def test_a_run_has_its_trials_times_flattened_params_and_a_canceled_end(
+    experiment: Experiment,
+) -> None:
+    trial = StandInTrial("t1", {"model": {"alpha": 0.5}})
+    runs: dict[str, list[str]] = {"t1": ["run-1"]}
+    errors: list[str] = []
+    recorder = _recorder(experiment, runs, errors)
+    end = T0 + timedelta(seconds=3)
+    recorder.apply(  # one batch, as the writer gives it: the times are still the trial's
+        [
+            Op("start", trial, "start", at=T0, started=T0),
+            Op("metrics", trial, "log", metrics=[("val/rmse", 2.0)]),
+            Op(
+                "end", trial, "end", at=end, status=RunStatus.CANCELED,
+                where={"stopped_by": "AsyncHyperBandScheduler", "stopped_at_iteration": "2"},
+            ),
+        ]
+    )  # fmt: skip
+    assert errors == []
+    (run,) = experiment.get_runs()
+    assert run.get_params() == {"model/alpha": 0.5}
+    assert run.get_metrics() == {"val/rmse": 2.0}
+    assert run.get_status() == "Canceled"
+    assert run.properties["stopped_by"] == "AsyncHyperBandScheduler"
+    record = experiment.workspace.records.get_run("run-1")
+    assert (record.start_time, record.end_time) == (T0, end)
+
+
+def test_checkpoints_outside_storage_are_copied_once_and_deleted_ones_marked(
+    experiment: Experiment, tmp_path: Path
+) -> None:
+    trial = StandInTrial("t2", {"alpha": 1})
+    runs: dict[str, list[str]] = {"t2": ["run-2"]}
+    errors: list[str] = []
+    recorder = _recorder(experiment, runs, errors)
+    outside = tmp_path / "ray_results" / "t2"
+    folders = []
+    for index in range(3):
+        folder = outside / f"checkpoint_00000{index}"
+        (folder / "sub").mkdir(parents=True)
+        (folder / "model.pkl").write_bytes(b"model %d" % index)
+        (folder / "sub" / "extra.txt").write_text("x")
+        folders.append(folder)
+    recorder.apply([Op("start", trial, "start", at=T0, started=T0)])
+    for index, folder in enumerate(folders):
+        if index == 2:
+            for path in sorted(folders[0].rglob("*"), reverse=True):  # as num_to_keep=2 does
+                path.unlink() if path.is_file() else path.rmdir()
+            folders[0].rmdir()
+        op = Op("checkpoint", trial, "checkpoint", path=str(folder), keep=2)
+        recorder.apply([op])
+    recorder.apply([Op("end", trial, "end", at=T0 + timedelta(seconds=1))])
+    assert errors == []
+
+    run = next(experiment.get_runs())
+    names = [f"checkpoint_00000{i}/{n}" for i in range(3) for n in ("model.pkl", "sub/extra.txt")]
+    assert run.get_file_names() == names
+    assert json.loads(run.get_tags()["removed_files"]) == names[:2]
+    artifacts = experiment.workspace.artifacts
+    kept = {o.key for o in artifacts.list_objects("runs/run-2/")}
+    assert kept == {f"runs/run-2/{n}" for n in names[2:]}  # the copy of a deleted one: gone
+    assert run.get_status() == "Completed"
