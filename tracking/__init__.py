@@ -22,6 +22,7 @@ from tracking.errors import (
     ValidationError,
 )
 from tracking.experiment import Experiment
+from tracking.model import Model
 from tracking.records import RunStatus
 from tracking.run import Run
 from tracking.workspace import Workspace
@@ -31,6 +32,7 @@ __all__ = [
     "ConflictError",
     "Experiment",
     "IntegrityError",
+    "Model",
     "NotFoundError",
     "Run",
     "RunFinishedError",

@@ -44,6 +44,32 @@ ACCEPTED: dict[str, dict[str, str]] = {
     "Run.get_children": {
         "_rehydrate_runs": "ignored: children are always full runs",
     },
+    "Run.register_model": {
+        "model_framework": "recorded as the model's property 'model_framework'",
+        "model_framework_version": "recorded as the property 'model_framework_version'",
+        "resource_configuration": "ignored: it sizes a deployment; nothing is deployed here",
+        "datasets": "refused unless empty: there are no Azure datasets here",
+        "sample_input_dataset": "refused unless None: there are no Azure datasets here",
+        "sample_output_dataset": "refused unless None: there are no Azure datasets here",
+    },
+    "Model": {
+        "model_framework": "a filter: only versions whose property 'model_framework' is it",
+        "expand": "ignored: tags, properties and files are always read",
+    },
+    "Model.register": {
+        "model_framework": "recorded as the model's property 'model_framework'",
+        "model_framework_version": "recorded as the property 'model_framework_version'",
+        "resource_configuration": "ignored: it sizes a deployment; nothing is deployed here",
+        "datasets": "refused unless empty: there are no Azure datasets here",
+        "sample_input_dataset": "refused unless None: there are no Azure datasets here",
+        "sample_output_dataset": "refused unless None: there are no Azure datasets here",
+    },
+    "Model.list": {
+        "model_framework": "a filter: only versions whose property 'model_framework' is it",
+        "dataset_id": "refused unless None: there are no Azure datasets here",
+        "expand": "ignored: tags, properties and files are always read",
+        "page_count": "ignored: every match is returned",
+    },
 }
 
 # Calls with no meaning off Azure: what to use here instead.

@@ -62,8 +62,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="the workspace's config.json or its folder (default: as Workspace.from_config())",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="port to listen on (default: %(default)s; 0: any free)",
+    )
     given = parser.add_mutually_exclusive_group()
     given.add_argument(
         "--token",
@@ -86,7 +93,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "name is accepted, since the token guards every request",
     )
     parser.add_argument(
-        "--refresh", type=float, default=3.0, help="seconds between the experiment page's polls"
+        "--refresh",
+        type=float,
+        default=3.0,
+        help="seconds between the experiment page's polls (default: %(default)s)",
     )
     parser.add_argument(
         "--max-downloads",

@@ -1,4 +1,5 @@
-"""The JSON API under /api: experiments, runs, charts, histories and file downloads. Read-only.
+"""The JSON API under /api: experiments, runs, charts, histories, file downloads and
+registered models. Read-only.
 
 Endpoints are plain functions (Starlette runs them in its thread pool, as the stores
 block); errors are raised as `tracking` errors and answered by the app's handlers.
@@ -80,6 +81,11 @@ def download_file(request: Request) -> Response:
     )
 
 
+def list_models(request: Request) -> Response:
+    store = workspace_of(request).records
+    return PortalJSONResponse(views.models(store, request.query_params.get("name")))
+
+
 def openapi(request: Request) -> Response:
     try:
         release = version("raysweep")
@@ -97,4 +103,5 @@ ROUTES = [
     Route("/api/runs/{run_id}", get_run, methods=["GET"]),
     Route("/api/runs/{run_id}/history", run_history, methods=["GET"]),
     Route("/api/runs/{run_id}/files/{name:path}", download_file, methods=["GET"]),
+    Route("/api/models", list_models, methods=["GET"]),
 ]

@@ -19,6 +19,7 @@ from tracking.records import (
     ExperimentSummary,
     FileRecord,
     MetricSummary,
+    ModelRecord,
     RunRecord,
     RunRow,
 )
@@ -108,4 +109,31 @@ def file_json(record: FileRecord, download_url: str) -> dict[str, Any]:
         "sha256": record.sha256,
         "createdUtc": iso(record.created_at),
         "url": download_url,
+    }
+
+
+def model_version_json(record: ModelRecord) -> dict[str, Any]:
+    """A version of a registered model, with its files (no storage locations)."""
+    return {
+        "name": record.name,
+        "version": record.version,
+        "runId": record.run_id,
+        "path": record.path,
+        "description": record.description,
+        "createdUtc": iso(record.created_at),
+        "tags": dict(record.tags),
+        "properties": dict(record.properties),
+        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in record.files],
+    }
+
+
+def model_summary_json(latest: ModelRecord, version_count: int) -> dict[str, Any]:
+    """A registered model as the models list shows it: its latest version and how many."""
+    return {
+        "name": latest.name,
+        "latestVersion": latest.version,
+        "versionCount": version_count,
+        "runId": latest.run_id,
+        "description": latest.description,
+        "createdUtc": iso(latest.created_at),
     }

@@ -221,6 +221,16 @@ _PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/models": {
+        "get": {
+            "operationId": "listModels",
+            "summary": "Every registered model, by name, with its latest version",
+            "parameters": [
+                _query("name", {"type": "string"}, "only this model, with each of its versions")
+            ],
+            "responses": {"200": _json("ModelList", "the models"), "400": _ERROR},
+        }
+    },
 }
 
 

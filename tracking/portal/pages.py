@@ -1,4 +1,5 @@
-"""The HTML pages: experiments, one experiment (runs table, charts, best run) and one run.
+"""The HTML pages: experiments, one experiment (runs table, charts, best run), one run,
+and the registered models.
 
 Pages are drawn on the server from the same content as the JSON API (`views`); the
 experiment page's script then keeps its table, tiles and charts up to date by polling the API.
@@ -111,6 +112,13 @@ def run_page(request: Request) -> Response:
     return _render(request, "run.html", {"run": run, "page_data": page_data})
 
 
+def models_page(request: Request) -> Response:
+    """Every registered model; with ?name=, that model's versions."""
+    name = request.query_params.get("name") or None
+    body = views.models(workspace_of(request).records, name)
+    return _render(request, "models.html", {"name": name, **body})
+
+
 def experiments_redirect(request: Request) -> Response:
     return RedirectResponse("/", status_code=307)
 
@@ -120,4 +128,5 @@ ROUTES = [
     Route("/experiments", experiments_redirect, methods=["GET"]),
     Route("/experiments/{name}", experiment_page, methods=["GET"]),
     Route("/runs/{run_id}", run_page, methods=["GET"]),
+    Route("/models", models_page, methods=["GET"]),
 ]

@@ -186,4 +186,54 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["runId", "number", "status", "metrics", "params", "files"],
     },
+    "ModelSummary": {
+        "type": "object",
+        "description": "a registered model: its latest version, and how many it has",
+        "properties": {
+            "name": {"type": "string"},
+            "latestVersion": {"type": "integer"},
+            "versionCount": {"type": "integer"},
+            "runId": {"type": ["string", "null"], "description": "the latest version's run"},
+            "description": {"type": ["string", "null"]},
+            "createdUtc": TIME,
+        },
+        "required": ["name", "latestVersion", "versionCount", "runId", "createdUtc"],
+    },
+    "ModelVersion": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "version": {"type": "integer"},
+            "runId": {"type": ["string", "null"], "description": "null: uploaded, not a run's"},
+            "path": {"type": "string", "description": "what was registered: a file or folder"},
+            "description": {"type": ["string", "null"]},
+            "createdUtc": TIME,
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "properties": {"type": "object", "additionalProperties": {"type": "string"}},
+            "files": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "path": {"type": "string"},
+                        "size": {"type": "integer"},
+                        "sha256": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "required": ["name", "version", "runId", "createdUtc", "tags", "properties", "files"],
+    },
+    "ModelList": {
+        "type": "object",
+        "properties": {
+            "models": {"type": "array", "items": {"$ref": "#/components/schemas/ModelSummary"}},
+            "versions": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ModelVersion"},
+                "description": "with name=: each version of that model, newest first",
+            },
+        },
+        "required": ["models"],
+    },
 }

@@ -17,11 +17,19 @@ from tracking.portal.encode import (
     file_json,
     iso,
     metric_summary_json,
+    model_summary_json,
+    model_version_json,
     run_row_json,
 )
 from tracking.portal.history import HistoryCache, run_histories
 from tracking.portal.query import RunQuery, parse_run_query
-from tracking.records import ExperimentRecord, ExperimentSummary, RunStatus, utcnow
+from tracking.records import (
+    ExperimentRecord,
+    ExperimentSummary,
+    ModelRecord,
+    RunStatus,
+    utcnow,
+)
 from tracking.stores.base import RecordStore
 
 
@@ -157,3 +165,18 @@ def run_detail(store: RecordStore, run_id: str, histories: HistoryCache) -> dict
         "metricHistorySampled": sampled,
         "files": [file_json(f, file_url(run_id, f.name)) for f in store.list_files(run_id)],
     }
+
+
+def models(store: RecordStore, name: str | None = None) -> dict[str, Any]:
+    """`{"models": [...]}`: each registered model's latest version and version count, by
+    name; with `name`, only that model, and `"versions"`: each of its versions, newest first."""
+    records = store.list_models(name=name or None)
+    by_name: dict[str, list[ModelRecord]] = {}
+    for record in records:
+        by_name.setdefault(record.name, []).append(record)  # newest first within a name
+    body: dict[str, Any] = {
+        "models": [model_summary_json(versions[0], len(versions)) for versions in by_name.values()]
+    }
+    if name:
+        body["versions"] = [model_version_json(record) for record in records]
+    return body
