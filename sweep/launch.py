@@ -15,28 +15,76 @@ says so on one line), then trains only the cells still to do.
 from __future__ import annotations
 
 import argparse
-import math
+import logging
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sweep.errors import SweepInputError, SweepRefusedError
 from sweep.spec import DEFAULT_ALPHAS, DEFAULT_ESTIMATOR, METRICS
+from sweep.summary import print_summary
+
+if TYPE_CHECKING:
+    pass
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 MAX_SWEEP_FILE_BYTES = 1 << 20
 # Set by Ray's job supervisor for the driver of a submitted job.
 RAY_JOB_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
+# A value that argparse would take for an option: '-1,0.5', '-1:1:0.5', '-.5', '-inf'.
+_NEGATIVE_VALUE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse that raises `SweepInputError`, and knows which options take a value."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.value_options: set[str] = set()
+        self.long_options: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        long = {name for name in action.option_strings if name.startswith("--")}
+        self.long_options |= long
+        if action.nargs is None:
+            self.value_options |= long
+        return action
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise SweepInputError(message)
 
+    def with_negative_values(self, argv: Sequence[str]) -> list[str]:
+        """`argv` with each option followed by a value that begins with '-' joined to it
+        (`--alphas -1,0.5` -> `--alphas=-1,0.5`): argparse would read the value as an
+        unknown option, and the grid's own check is the one that should judge it."""
+        out: list[str] = []
+        args = iter(argv)
+        for arg in args:
+            out.append(arg)
+            if arg == "--":
+                out += args
+            elif self._option_named(arg) in self.value_options:
+                value = next(args, None)
+                if value is not None and _NEGATIVE_VALUE.match(value):
+                    out[-1] = f"{self._option_named(arg)}={value}"
+                elif value is not None:
+                    out.append(value)
+        return out
 
-def build_parser() -> argparse.ArgumentParser:
+    def _option_named(self, arg: str) -> str | None:
+        """The long option that `arg` names, in full or by a unique abbreviation."""
+        if not arg.startswith("--") or "=" in arg:
+            return None
+        matches = [name for name in self.long_options if name.startswith(arg)]
+        return arg if arg in self.long_options else matches[0] if len(matches) == 1 else None
+
+
+def build_parser() -> _Parser:
     parser = _Parser(
         prog="python -m sweep.launch",
         description="Run a hyperparameter sweep on Ray Tune; every trial becomes a tracked run.",
@@ -144,7 +192,8 @@ def _param_flags(flags: Sequence[str]) -> dict[str, str]:
 
 def options_from(argv: Sequence[str] | None, environ: dict[str, str]) -> dict[str, Any]:
     """Merge the sweep file, the flags and the environment into `SweepSpec.create` options."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(parser.with_negative_values(sys.argv[1:] if argv is None else argv))
     options = load_sweep_file(args.sweep_file) if args.sweep_file else {}
     flags = {k: v for k, v in vars(args).items() if v is not None and k != "sweep_file"}
     if "param" in flags:
@@ -178,49 +227,34 @@ def _check_job_workspace(config: str | None) -> None:
         )
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6g}"
-    return "" if value is None else str(value)
+class _Held(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
-def print_summary(result: Any, *, top: int = 5) -> None:
-    """The leaderboard of the best runs, the best run, and what to do next."""
-    spec_metric, frame = result.experiment.primary_metric, result.runs
-    experiment = result.experiment
-    print(
-        f"\n{experiment.name}: {result.trained} trained, {result.failed} failed, "
-        f"{result.reused} already done"
-    )
-    if result.best_run is None or frame.empty:
-        print("No run has a finite value of the metric: no best run.")
-        return
-    metric, mode = spec_metric or ("rmse", "min")
-    _, params = experiment.workspace.records.list_columns(experiment.id)
-    ranked = frame[frame["status"] == "Completed"].sort_values(metric, ascending=mode == "min")
-    columns = ["number", "run_id", *params, *[m for m in ("rmse", "mae", "r2") if m in frame]]
-    print(f"\nTop {min(top, len(ranked))} of {len(frame)} runs by {metric} ({mode}):")
-    widths = {c: max(len(c), *(len(_fmt(v)) for v in ranked[c].head(top))) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for _, row in ranked.head(top).iterrows():
-        print("  ".join(_fmt(row[c]).ljust(widths[c]) for c in columns))
-    best = result.best_run
-    files = best.get_file_names()
-    shown = ", ".join(f"{k}={_fmt(v)}" for k, v in best.get_params().items())
-    value = best.get_metrics().get(metric)
-    print(f"\nBest run: {best.id} (run {best.number}): {shown}, {metric} {_fmt(value)}")
-    if files:
-        print(f"Model file: {files[0]}")
-        print(
-            'Download it: python -c "from tracking import Workspace, Experiment, Run; '
-            f"Run(Experiment(Workspace.from_config(), '{experiment.name}'), '{best.id}')"
-            f".download_file('{files[0]}')\""
-        )
-        print(
-            "Loading a model unpickles it, which runs its code: the SHA-256 check proves the "
-            "file unchanged, not its writer trusted; load models only from workspaces you trust."
-        )
-    print(f"See every run: python -m tracking.portal, then open {experiment.portal_url}")
+@contextmanager
+def held_logs(*names: str) -> Iterator[None]:
+    """Hold what the loggers `names` log in the block: logged after it if it ends normally,
+    dropped if it raises. Bad input then is one line, not a notice (say, that the embedded
+    workspace is in use) followed by the error."""
+    held = _Held()
+    loggers = [logging.getLogger(name) for name in names]
+    propagate = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(held)
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, value in zip(loggers, propagate, strict=True):
+            logger.removeHandler(held)
+            logger.propagate = value
+    for record in held.records:
+        logging.getLogger(record.name).handle(record)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -231,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sweep.driver import execute, prepare
         from sweep.spec import SweepSpec
 
-        prepared = prepare(SweepSpec.create(**options))
+        with held_logs("tracking", "sweep"):
+            prepared = prepare(SweepSpec.create(**options))
     except (SweepInputError, TrackingError, TypeError) as err:
         print(f"sweep: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -249,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # one line, not a traceback: the runs hold the details
         print(f"sweep: failed: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)
         return EXIT_FAILED
-    print_summary(result)
+    print_summary(result, prepared.spec)
     for message in result.tracking_errors:
         print(f"sweep: tracking error: {message}", file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_FAILED

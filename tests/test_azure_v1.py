@@ -316,3 +316,17 @@ def test_to_dataframe_takes_mlflow_columns_and_names_never_collide(
     assert row["parent_run_id"] == parent.id and row["properties.host"]
     assert str(frame["start_time"].dtype).startswith("datetime64")
     assert len(experiment.to_dataframe(include_children=False)) == 1
+
+
+def test_the_v1_samples_flow_example_runs(in_tmp: Path) -> None:
+    """examples/azure_v1_flow.py: child runs, the best child, a registered model, a snapshot."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "azure_v1_flow.py"
+    done = subprocess.run(
+        [sys.executable, str(example)], cwd=in_tmp, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "registered: diabetes-ridge:1" in done.stdout
+    assert "downloaded: model.pkl alpha 0.1" in done.stdout
+    experiment = Experiment(Workspace.from_config(), "v1-samples")
+    (parent,) = experiment.get_runs()
+    assert parent.get_best_run_by_primary_metric().get_tags()["best"] == "yes"

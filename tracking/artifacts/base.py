@@ -241,14 +241,31 @@ class ArtifactStore(abc.ABC):
         destination.parent.mkdir(parents=True, exist_ok=True)
         with self.open(uri) as source, _temporary_beside(destination) as (tmp, handle):
             _, actual = copy_hashing(source, handle)
-            handle.close()
             if actual != sha256:
                 raise IntegrityError(
                     f"file {label} failed its integrity check: its SHA-256 is {actual}, but "
                     f"{sha256} was recorded when it was stored; it was not downloaded"
                 )
+            # mkstemp makes the file 0600: give it what open() would have (0644 under 022).
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
+            handle.close()
             os.replace(tmp, destination)
         return destination
+
+
+def _umask() -> int:
+    """The process's umask, read where Linux shows it (setting it to read it would change
+    it, for a moment, for every thread); elsewhere by setting it back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
