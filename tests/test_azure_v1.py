@@ -330,3 +330,20 @@ def test_the_v1_samples_flow_example_runs(in_tmp: Path) -> None:
     experiment = Experiment(Workspace.from_config(), "v1-samples")
     (parent,) = experiment.get_runs()
     assert parent.get_best_run_by_primary_metric().get_tags()["best"] == "yes"
+
+
+def test_the_portal_shows_what_is_not_a_number(experiment: Experiment) -> None:
+    from starlette.testclient import TestClient
+
+    from tracking.portal import create_app
+
+    run = experiment.start_logging()
+    run.log("solver", "<lbfgs>")
+    run.log_row("Y over X", x=1, y=0.4)
+    run.log("rmse", 1.0)
+    with TestClient(create_app(experiment.workspace), base_url="http://127.0.0.1") as client:
+        detail = client.get(f"/api/runs/{run.id}").json()
+        page = client.get(f"/runs/{run.id}").text
+    assert detail["values"] == {"solver": "<lbfgs>", "Y over X": {"x": 1, "y": 0.4}}
+    assert "rmse" in detail["metrics"] and "solver" not in detail["metrics"]
+    assert "\\u003clbfgs\\u003e" in page and "<lbfgs>" not in page

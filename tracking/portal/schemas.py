@@ -170,6 +170,13 @@ SCHEMAS: dict[str, Any] = {
                 "sampled evenly, keeping the first, the last, and each stretch's least and "
                 "greatest value; /api/runs/{run_id}/history gives ranges of them in full",
             },
+            "values": {
+                "type": "object",
+                "description": "what the run logged that is not a number, by name: text "
+                "and booleans (a list when logged more than once), rows, tables, and images "
+                "(the name of the run's PNG file)",
+                "additionalProperties": {},
+            },
             "files": {
                 "type": "array",
                 "items": {

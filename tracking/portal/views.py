@@ -163,8 +163,18 @@ def run_detail(store: RecordStore, run_id: str, histories: HistoryCache) -> dict
         "metrics": {name: metric_summary_json(s) for name, s in sorted(summaries.items())},
         "metricHistory": history,
         "metricHistorySampled": sampled,
+        "values": logged_values(store, run_id),
         "files": [file_json(f, file_url(run_id, f.name)) for f in store.list_files(run_id)],
     }
+
+
+def logged_values(store: RecordStore, run_id: str) -> dict[str, Any]:
+    """The run's values that are not numbers, by name, as the run page shows them."""
+    found: dict[str, list[Any]] = {}
+    for value in store.get_values(run_id):
+        if value.kind != "list":  # a marker, not a value
+            found.setdefault(value.name, []).append(value.value)
+    return {name: items[0] if len(items) == 1 else items for name, items in found.items()}
 
 
 def models(store: RecordStore, name: str | None = None) -> dict[str, Any]:
