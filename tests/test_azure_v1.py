@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import joblib
@@ -20,8 +21,10 @@ from tracking.snapshot import restore_snapshot
 
 
 @pytest.fixture
-def ws(tracking_uri: str, in_tmp: Path) -> Workspace:
-    return Workspace("v1", tracking_uri=tracking_uri, storage_uri=str(in_tmp / "files"))
+def ws(tracking_uri: str, in_tmp: Path) -> Iterator[Workspace]:
+    workspace = Workspace("v1", tracking_uri=tracking_uri, storage_uri=str(in_tmp / "files"))
+    yield workspace
+    workspace.close()  # its heartbeat stops before the database does
 
 
 @pytest.fixture

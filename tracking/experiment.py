@@ -283,7 +283,8 @@ class Experiment:
         """One row per run, oldest first, in MLflow's column convention: `run_id`,
         `number`, `status`, `start_time`, `end_time`, `parent_run_id`, `type`, then
         `params.<name>`, `metrics.<name>` (the last value), `tags.<name>` and
-        `properties.<name>`. Built from a handful of reads, whatever the number of runs."""
+        `properties.<name>`. Built from a handful of reads, whatever the number of runs;
+        params that are numbers come back as floats."""
         import pandas as pd
 
         table = self._workspace.records.run_table(
@@ -293,20 +294,21 @@ class Experiment:
         frame = pd.DataFrame.from_records(list(table.runs), columns=base)
         for column in ("start_time", "end_time"):
             frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-        frame = frame.set_index("run_id", drop=False)
-        for prefix, triples in (
-            ("params", table.params),
-            ("metrics", table.metrics),
-            ("tags", table.tags),
-            ("properties", table.properties),
+        parts = [frame]
+        for prefix, triples, key in (
+            ("params", table.params, "number"),
+            ("metrics", table.metrics, "number"),
+            ("tags", table.tags, "run_id"),
+            ("properties", table.properties, "run_id"),
         ):
-            if not triples:
-                continue
-            values = pd.DataFrame.from_records(list(triples), columns=["run_id", "name", "value"])
-            wide = values.pivot(index="run_id", columns="name", values="value")
-            wide.columns = [f"{prefix}.{name}" for name in wide.columns]
-            frame = frame.join(wide)
-        return frame.reset_index(drop=True)
+            if triples:
+                values = pd.DataFrame.from_records(list(triples), columns=[key, "name", "value"])
+                wide = values.pivot(index=key, columns="name", values="value")
+                wide.columns = [f"{prefix}.{name}" for name in wide.columns]
+                index = frame[key]
+                parts.append(wide.reindex(index).set_axis(frame.index))
+        frame = pd.concat(parts, axis=1)
+        return frame
 
     def __repr__(self) -> str:
         return f"Experiment(Name: {self.name},\nWorkspace: {self._workspace.name})"

@@ -247,13 +247,14 @@ class RunRow:
 @dataclass(frozen=True)
 class RunTable:
     """Runs in columns, for a data frame: `runs` holds one tuple per run, in run number
-    order (run_id, number, status, start_time, end_time, parent_run_id, run_type); the
-    others hold (run_id, name, value) triples: params as their values, metrics as their
-    last values, tags and properties as text."""
+    order (run_id, number, status, start_time, end_time, parent_run_id, run_type; times as
+    the database gives them: datetimes, or ISO text from SQLite). The others hold
+    (key, name, value) triples, keyed by the run's number for params (numbers as floats)
+    and metrics (their last values), by run id for tags and properties (text)."""
 
     runs: tuple[tuple[Any, ...], ...]
-    params: tuple[tuple[str, str, Any], ...]
-    metrics: tuple[tuple[str, str, float], ...]
+    params: tuple[tuple[int, str, Any], ...]
+    metrics: tuple[tuple[int, str, float], ...]
     tags: tuple[tuple[str, str, str], ...]
     properties: tuple[tuple[str, str, str], ...]
 

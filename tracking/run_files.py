@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tracking.errors import (
-    ConflictError,
     IntegrityError,
     NotFoundError,
     RunFinishedError,
@@ -79,13 +78,10 @@ class RunFiles:
             source = io.BytesIO(path_or_stream)
         else:
             source = path_or_stream
-        self._refresh()  # type: ignore[attr-defined]
-        if self._record.status.is_terminal:
+        if self._record.status.is_terminal:  # as this object knows it; add_file checks anew
             raise RunFinishedError(
                 f"run {self.id!r} has already finished ({self._record.status.value})"
             )
-        if name in self.get_file_names():  # the usual conflict, refused before any upload
-            raise ConflictError(f"run {self.id!r} already has a file named {name!r}")
         # Each upload writes under a key of its own and the record then claims the name: of
         # two uploads of one name at once, the one recorded first wins, and the other's
         # bytes are deleted, never seen under the name (a killed loser's are left to gc).
@@ -101,7 +97,7 @@ class RunFiles:
                 artifacts.delete(stored.uri)
             raise
         if isinstance(source, Path) and (signature := signature_of(source)) is not None:
-            self._uploaded_files()[source.absolute()] = (signature, record)
+            self._uploaded_files()[Path(os.path.abspath(source))] = (signature, record)
         return replace(record, uri=stored.uri)
 
     def _uploaded_files(self) -> dict[Path, tuple[Signature, FileRecord]]:
@@ -112,11 +108,12 @@ class RunFiles:
     def _upload_outputs(self) -> None:
         """Upload what the run wrote under its outputs folder, as `outputs/<path>`."""
         outputs = getattr(self, "_outputs", None)
-        if outputs is None:
+        changed = [] if outputs is None else outputs.changed()
+        if not changed:
             return
         taken = set(self.get_file_names())
         uploaded = self._uploaded_files()
-        for name, path, signature in outputs.changed():
+        for name, path, signature in changed:
             if name in taken:
                 continue  # the run uploaded it under that name itself
             earlier = uploaded.get(path)

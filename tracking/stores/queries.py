@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from tracking.records import ChartSeries, RunFilter, RunOrder, RunTable
 from tracking.stores import schema as t
-from tracking.stores.rows import join_value
 
 _FIELD_COLUMNS = {
     "number": t.runs.c.number,
@@ -139,21 +138,36 @@ def run_table(conn: sa.Connection, experiment_id: int, where: RunFilter) -> RunT
 
     def by_experiment(query: sa.Select[Any], table: sa.Table) -> tuple[tuple[Any, ...], ...]:
         query = query.where(table.c.experiment_id == experiment_id)
-        return _rows(conn, query if chosen is None else query.where(table.c.run_id.in_(chosen)))
+        if chosen is not None:
+            query = query.where(table.c.run_id.in_(chosen))
+        return _rows(conn, query)
 
     def by_run(query: sa.Select[Any], table: sa.Table) -> tuple[tuple[Any, ...], ...]:
         inside = chosen if chosen is not None else sa.select(r.c.run_id).where(*conditions)
         return _rows(conn, query.where(table.c.run_id.in_(inside)))
 
     p, s, tg, pr = t.params, t.metric_summaries, t.run_tags, t.run_properties
-    params = by_experiment(sa.select(p.c.run_id, p.c.key, p.c.value_json), p)
-    metrics = by_experiment(sa.select(s.c.run_id, s.c.name, s.c.last, s.c.last_special), s)
+    # Params and metrics by run number, through their covering chart indexes: numbers
+    # never touch the table; only params that are not numbers are read as JSON.
+    numeric = by_experiment(
+        sa.select(p.c.number, p.c.key, p.c.value_num).where(p.c.value_num.is_not(None)), p
+    )
+    other = by_experiment(
+        sa.select(p.c.number, p.c.key, p.c.value_json).where(p.c.value_num.is_(None)), p
+    )
+    decoded = json.loads("[" + ",".join(text for _, _, text in other) + "]") if other else []
+    params = numeric + tuple(
+        (number, key, value) for (number, key, _), value in zip(other, decoded, strict=True)
+    )
+    metrics = by_experiment(sa.select(s.c.number, s.c.name, s.c.last, s.c.last_special), s)
     properties = by_experiment(sa.select(pr.c.run_id, pr.c.key, pr.c.value), pr)
     tags = by_run(sa.select(tg.c.run_id, tg.c.key, tg.c.value), tg)
     return RunTable(
         runs=runs,
-        params=tuple((rid, key, json.loads(value)) for rid, key, value in params),
-        metrics=tuple((rid, name, join_value(v, sp)) for rid, name, v, sp in metrics),
+        params=params,
+        metrics=tuple(
+            (number, name, v if sp is None else float(sp)) for number, name, v, sp in metrics
+        ),
         tags=tags,
         properties=properties,
     )
