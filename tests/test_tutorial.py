@@ -44,7 +44,9 @@ def test_tutorial_notebook_end_to_end(
     printed = capsys.readouterr().out
 
     ws = Workspace.from_config()
-    experiment = Experiment(workspace=ws, name="diabetes-experiment")
+    # Its own experiment: the quick start's sweep records into "diabetes-experiment".
+    assert list(ws.experiments) == ["diabetes-tutorial"]
+    experiment = Experiment(workspace=ws, name="diabetes-tutorial")
     runs = list(experiment.get_runs())
     assert [r.number for r in runs] == list(range(10, 0, -1))  # newest first
     assert all(r.status == "Completed" for r in runs)
@@ -61,7 +63,10 @@ def test_tutorial_notebook_end_to_end(
     assert best.get_file_names() == ["model_alpha_0.1.pkl", "outputs/model_alpha_0.1.pkl"]
     uploaded, kept = best.get_files()
     assert uploaded.uri == kept.uri and uploaded.sha256 == kept.sha256
-    model = joblib.load(in_tmp / "model_alpha_0.1.pkl")  # what the tutorial downloaded
+    # What the tutorial downloaded, in a folder of its experiment's name: not where the
+    # sweep's download command writes its own model_alpha_0.1.pkl.
+    assert not (in_tmp / "model_alpha_0.1.pkl").exists()
+    model = joblib.load(in_tmp / "diabetes-tutorial" / "model_alpha_0.1.pkl")
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     _, X_test, _, y_test = train_test_split(X, y, test_size=0.2, random_state=66)
     assert math.sqrt(mean_squared_error(y_test, model.predict(X_test))) == pytest.approx(
@@ -75,3 +80,28 @@ def test_tutorial_notebook_end_to_end(
     )
     assert frame.loc[frame["metrics.rmse"].idxmin(), "run_id"] == best.id
     assert experiment.portal_url in experiment._repr_html_()
+
+
+def test_tutorial_after_the_quick_start_leaves_the_sweep_alone(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's steps in order: the quick start's sweep (its runs in
+    "diabetes-experiment", stood in for by one run here, and its best model downloaded to
+    ./model_alpha_0.1.pkl), then the tutorial: neither's runs nor files touch the other's."""
+    ws = Workspace.from_config()
+    sweep = Experiment(workspace=ws, name="diabetes-experiment")
+    with sweep.start_logging(outputs=str(in_tmp / "sweep-outputs")) as run:
+        run.log("rmse", 57.0)
+    (in_tmp / "model_alpha_0.1.pkl").write_bytes(b"the sweep's model")
+    ws.close()
+
+    runpy.run_path(str(TUTORIAL), run_name="__main__")
+    capsys.readouterr()
+
+    ws = Workspace.from_config()
+    assert sorted(ws.experiments) == ["diabetes-experiment", "diabetes-tutorial"]
+    assert [r.id for r in Experiment(ws, "diabetes-experiment").get_runs()] == [run.id]
+    assert len(list(Experiment(ws, "diabetes-tutorial").get_runs())) == 10
+    assert (in_tmp / "model_alpha_0.1.pkl").read_bytes() == b"the sweep's model"
+    assert (in_tmp / "diabetes-tutorial" / "model_alpha_0.1.pkl").exists()
+    ws.close()
