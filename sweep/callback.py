@@ -18,7 +18,9 @@ The Tune adapter: its hooks turn Tune's events into `Op`s for one writer thread,
   (ASHA, say) or a stopper ended it early, with properties `stopped_by` (the scheduler's
   or stopper's class name, or `RunConfig.stop` for a stop dict) and `stopped_at_iteration`;
 - times: the trial's own start and end, as this driver saw them;
-- properties `ray.trial_id`, `ray.node_id`, `ray.job_id` and `host`.
+- properties `ray.trial_id`, `ray.node_id`, `ray.job_id` and `host`;
+- parent: none by default (the runs are top-level, as `start_logging` runs are); with
+  `parent_run`, the runs are its children (`run_sweep` passes its sweep's `hyperdrive` run).
 
 A trainable that speaks the cell protocol (`sweep.cells`) reports several grid cells per
 trial, each its own run with its own model file. To tell a trial that Tune stopped from
@@ -56,7 +58,7 @@ from sweep.trialops import Op as _Op
 from sweep.trialops import error_text as _error_text
 from sweep.trialops import where_of as _where
 from sweep.writer import Writer
-from tracking import Experiment
+from tracking import Experiment, Run
 from tracking.records import RunStatus, utcnow
 
 if TYPE_CHECKING:
@@ -70,6 +72,7 @@ log = logging.getLogger(__name__)
 BATCH_WINDOW_S = 1.0
 STOPPED_BY = "stopped_by"
 STOPPED_AT = "stopped_at_iteration"
+_UNFINISHED = {"PENDING", "PAUSED"}  # Tune's statuses of trials it has not run to the end
 _SKIPPED_KEYS = {*AUTO_RESULT_KEYS, "trial_id", "experiment_tag", "done", "should_checkpoint"}
 
 __all__ = ["CELLS", "NODE_ID", "REMOVED_FILES", "TRIAL_ID", "TrackingCallback", "one_run"]
@@ -84,7 +87,19 @@ class TrackingCallback(tune.Callback):
             params are the config).
         properties: extra properties set on every run (for example the sweep's name), or a
             function of the trial and the cell's index that gives them.
+        parent_run: a run of `experiment` (or its id) whose children the runs are, say
+            `experiment.start_logging()` for your own Tuner; default: none, top-level runs.
+            The callback creates no parent itself, and leaves the parent's status to you.
+
+    After `Tuner.fit()` returns, `interrupted` says whether Tune stopped early, leaving
+    trials unfinished (Ctrl+C: Tune's own handler ends the run and `fit` returns).
+
+    Raises:
+        NotFoundError: `parent_run` is not a run of `experiment`.
     """
+
+    _parent_run_id: str | None = None  # (a callback pickled before parents existed has none)
+    interrupted: bool = False
 
     def __init__(
         self,
@@ -92,7 +107,13 @@ class TrackingCallback(tune.Callback):
         *,
         cells: CellParams = one_run,
         properties: Properties | None = None,
+        parent_run: Run | str | None = None,
     ) -> None:
+        if parent_run is not None:
+            parent_run = Run(
+                experiment, parent_run if isinstance(parent_run, str) else parent_run.id
+            )
+            self._parent_run_id = parent_run.id
         self._bound: Experiment | None = experiment
         self._experiment_name = experiment.name
         self._token = attach.token_for(experiment)
@@ -141,10 +162,28 @@ class TrackingCallback(tune.Callback):
             self._bound = attach.require(self._experiment_name, self._token, self)
         return self._bound
 
+    @property
+    def parent_run_id(self) -> str | None:
+        """The run whose children the runs this callback creates are (None: top-level)."""
+        return self._parent_run_id
+
+    @parent_run_id.setter
+    def parent_run_id(self, run_id: str | None) -> None:
+        # Set by a driver that restores a sweep whose parent ended: runs created from now on
+        # go to its new parent; those already recorded keep theirs.
+        self._parent_run_id = run_id
+        if self._recorder is not None:
+            self._recorder.parent_run_id = run_id
+
     def _record(self) -> Recorder:
         if self._recorder is None:
             self._recorder = Recorder(
-                lambda: self._experiment, self._runs, self._cells, self._properties, self._report
+                lambda: self._experiment,
+                self._runs,
+                self._cells,
+                self._properties,
+                self._report,
+                self._parent_run_id,
             )
         return self._recorder
 
@@ -315,6 +354,12 @@ class TrackingCallback(tune.Callback):
         )
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
+        # Tune also ends the experiment when it is interrupted (Ctrl+C), and then marks the
+        # running trials terminated without their hooks: a trial this callback saw start
+        # and not end, or one never started, is left unfinished.
+        self.interrupted = bool(self._started) or any(
+            getattr(trial, "status", None) in _UNFINISHED for trial in trials
+        )
         self.flush()
 
 

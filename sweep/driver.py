@@ -15,8 +15,10 @@ from urllib.parse import urlparse
 from sweep.claim import Claim, acquire
 from sweep.data import Dataset, load_dataset
 from sweep.errors import SweepInputError
+from sweep.parent import FAILED_CELLS, TRAINED_CELLS
 from sweep.spec import SweepSpec
 from tracking import Experiment, Run, TrackingError, Workspace
+from tracking.records import SWEEP_RUN as HYPERDRIVE
 from tracking.records import RunRecord, RunStatus
 
 if TYPE_CHECKING:
@@ -34,12 +36,17 @@ class SweepResult:
 
     experiment: Experiment
     best_run: Run | None
-    runs: pd.DataFrame  # every run of the experiment, one row each
+    # Every run of the experiment but sweeps' parents (so: the cells, this sweep's and
+    # earlier ones'), one row each, in `Experiment.to_dataframe`'s MLflow-style columns.
+    runs: pd.DataFrame
     trained: int  # cells trained by this call (a resumed sweep: by its Tune run)
     failed: int  # of those, cells whose run did not complete
     reused: int  # cells skipped because a completed run already had them
     tracking_errors: tuple[str, ...] = ()
     result_grid: ResultGrid | None = None  # Ray Tune's results of the sweep's last Tune run
+    # The sweep's `hyperdrive` run, whose children are the cells it trained (see
+    # sweep.parent); None when it trained nothing (every cell was done already).
+    parent_run: Run | None = None
 
     @property
     def ok(self) -> bool:
@@ -108,13 +115,15 @@ def prepare(
     return PreparedSweep(spec, ws, experiment, data, todo, len(cells) - len(todo), claim, name)
 
 
+def cell_runs(experiment: Experiment, status: str | None = None) -> Iterator[Run]:
+    """The runs of the experiment's sweep cells, newest first: children of the sweeps'
+    parent runs (and top-level ones, recorded before sweeps had parents)."""
+    return experiment.get_runs(properties=SWEEP_CELL, include_children=True, status=status)
+
+
 def completed_cells(experiment: Experiment) -> set[str]:
     """The cell keys of the experiment's completed sweep runs."""
-    return {
-        run.properties[SWEEP_CELL]
-        for run in experiment.get_runs(status="Completed")
-        if SWEEP_CELL in run.properties
-    }
+    return {run.properties[SWEEP_CELL] for run in cell_runs(experiment, "Completed")}
 
 
 def run_sweep(
@@ -137,8 +146,9 @@ def run_sweep(
             only when this call connects to Ray.
 
     Returns:
-        The experiment, its best run, a DataFrame of all its runs, counts, and Tune's
-        `ResultGrid`.
+        The experiment, its best run, the sweep's parent run (a `hyperdrive` run whose
+        children are the cells it trained; see `sweep.parent`), a DataFrame of the
+        experiment's cells (every run but sweeps' parents), counts, and Tune's `ResultGrid`.
     """
     if spec is None:
         spec = SweepSpec.create(**options)
@@ -231,7 +241,7 @@ def _runs_of(experiment: Experiment, tune_run: str) -> list[RunRecord]:
 
 
 def _last_tune_run(experiment: Experiment) -> str | None:
-    for run in experiment.get_runs():
+    for run in cell_runs(experiment):
         if SWEEP_RUN in run.properties:
             return run.properties[SWEEP_RUN]
     return None
@@ -257,6 +267,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
 
     from sweep import attach, statecheck
     from sweep.callback import TrackingCallback
+    from sweep.parent import SweepParent
     from sweep.progress import ProgressCallback
     from sweep.trainable import train_cells
 
@@ -275,11 +286,19 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         ),
         {"cpu": spec.cpus_per_trial},
     )
+    name = prepared.name or sweep_name(spec.experiment)
     tracker_errors: list[str] = []
     tune_runs: list[str] = []
     grids: list[ResultGrid] = []
+    parent: SweepParent | None = None
 
-    def fit(tuner: tune.Tuner, callbacks: list[Any]) -> None:
+    def open_parent(resumes: str | None) -> SweepParent:
+        """The sweep's parent run, before any cell's (see `sweep.parent`)."""
+        cells = len(prepared.todo)
+        return parent or SweepParent.open(experiment, spec, name=name, cells=cells, resumes=resumes)
+
+    def fit(tuner: tune.Tuner, callbacks: list[Any]) -> bool:
+        """Run a Tune run; returns whether Tune stopped it early (Ctrl+C)."""
         trackers = [c for c in callbacks if isinstance(c, TrackingCallback)]
         try:
             with _tune_quiet():
@@ -289,56 +308,81 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                 tracker.close()  # every record written before the results are read
         for tracker in trackers:
             tracker_errors.extend(tracker.errors)
+        return any(tracker.interrupted for tracker in trackers)
 
     todo = prepared.todo
+    interrupted = False
     previous = _last_tune_run(experiment) if spec.resume else None
-    if previous is not None:
-        path = f"{storage_path}/{previous}"
-        if tune.Tuner.can_restore(path, storage_filesystem=filesystem):
-            statecheck.verify(experiment, previous, path, filesystem)  # before any unpickling
-            tune_runs.append(previous)
-            # Its callbacks come out of storage without a workspace: they take this one.
-            with attach.attached(experiment) as restored:
-                tuner = tune.Tuner.restore(
-                    path, trainable, resume_unfinished=True, storage_filesystem=filesystem
-                )
-                fit(tuner, restored)
-            done = completed_cells(experiment)
-            attempted = {run.properties.get(SWEEP_CELL) for run in _runs_of(experiment, previous)}
-            todo = [c for c in todo if spec.cell_key(c) not in done | attempted]
+    try:
+        if previous is not None:
+            path = f"{storage_path}/{previous}"
+            if tune.Tuner.can_restore(path, storage_filesystem=filesystem):
+                statecheck.verify(experiment, previous, path, filesystem)  # before any unpickling
+                parent = open_parent(previous)
+                parent.adopt(previous)
+                tune_runs.append(previous)
+                # Its callbacks come out of storage without a workspace: they take this one.
+                with attach.attached(experiment) as restored:
+                    tuner = tune.Tuner.restore(
+                        path, trainable, resume_unfinished=True, storage_filesystem=filesystem
+                    )
+                    for callback in restored:  # its cells' new runs: this sweep's children
+                        if isinstance(callback, TrackingCallback):
+                            callback.parent_run_id = parent.run_id
+                    interrupted = fit(tuner, restored)
+                done = completed_cells(experiment)
+                ran = _runs_of(experiment, previous)
+                attempted = {run.properties.get(SWEEP_CELL) for run in ran}
+                todo = [c for c in todo if spec.cell_key(c) not in done | attempted]
 
-    if todo:
-        tune_run = prepared.name or sweep_name(spec.experiment)
-        tracker = TrackingCallback(
-            experiment, cells=trial_cells, properties=_CellProperties(spec, tune_run)
-        )
-        callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, tune_run)]
-        if progress:
-            callbacks.append(ProgressCallback(len(todo), spec.metric, spec.mode))
-        size = spec.pack_size(len(todo), trial_slots(spec))
-        tune_runs.append(tune_run)
-        tuner = tune.Tuner(
-            trainable,
-            param_space={"cells": tune.grid_search(packs(todo, size))},
-            # Reused trial actors: a small model trains in milliseconds, while starting a
-            # fresh worker process for each trial costs seconds.
-            tune_config=tune.TuneConfig(
-                max_concurrent_trials=spec.max_concurrent, reuse_actors=True
-            ),
-            run_config=tune.RunConfig(
-                name=tune_run,
-                storage_path=storage_path,
-                storage_filesystem=filesystem,
-                callbacks=callbacks,
-                failure_config=tune.FailureConfig(max_failures=spec.max_failures),
-                verbose=0,
-            ),
-        )
-        # Tuner() has just written tuner.pkl: its digest goes on record before any trial runs.
-        statecheck.record_tuner_file(experiment, tune_run, f"{storage_path}/{tune_run}", filesystem)
-        fit(tuner, [tracker])
-
-    ran = [run for name in tune_runs for run in _runs_of(experiment, name)]
+        if todo and not interrupted:
+            parent = open_parent(None)
+            parent.adopt(name)
+            tracker = TrackingCallback(
+                experiment,
+                cells=trial_cells,
+                properties=_CellProperties(spec, name),
+                parent_run=parent.run_id,
+            )
+            callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, name)]
+            if progress:
+                callbacks.append(ProgressCallback(len(todo), spec.metric, spec.mode))
+            size = spec.pack_size(len(todo), trial_slots(spec))
+            tune_runs.append(name)
+            tuner = tune.Tuner(
+                trainable,
+                param_space={"cells": tune.grid_search(packs(todo, size))},
+                # Reused trial actors: a small model trains in milliseconds, while starting a
+                # fresh worker process for each trial costs seconds.
+                tune_config=tune.TuneConfig(
+                    max_concurrent_trials=spec.max_concurrent, reuse_actors=True
+                ),
+                run_config=tune.RunConfig(
+                    name=name,
+                    storage_path=storage_path,
+                    storage_filesystem=filesystem,
+                    callbacks=callbacks,
+                    failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+                    verbose=0,
+                ),
+            )
+            # Tuner() has just written tuner.pkl: its digest goes on record before any trial
+            # runs.
+            statecheck.record_tuner_file(experiment, name, f"{storage_path}/{name}", filesystem)
+            interrupted = fit(tuner, [tracker])
+        trained, failed = _cell_counts(experiment, tune_runs)
+    except BaseException as err:
+        if parent is not None:
+            if isinstance(err, KeyboardInterrupt):
+                parent.finish(RunStatus.CANCELED)
+            else:
+                parent.finish(RunStatus.FAILED, error=f"{type(err).__name__}: {err}")
+        raise
+    if parent is not None:
+        ended = RunStatus.CANCELED if interrupted else RunStatus.COMPLETED
+        counts = {FAILED_CELLS: str(failed), TRAINED_CELLS: str(trained)}
+        if problem := parent.finish(ended, properties=counts):
+            tracker_errors.append(problem)
     try:
         best: Run | None = experiment.get_best_run(spec.metric, mode=spec.mode)
     except TrackingError:
@@ -346,17 +390,37 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     return SweepResult(
         experiment=experiment,
         best_run=best,
-        runs=experiment.to_dataframe(),
-        trained=len({run.properties.get(SWEEP_CELL) for run in ran}),
-        # A cell failed if none of its runs completed (a resumed cell has a lost one too).
-        failed=len(
-            {run.properties.get(SWEEP_CELL) for run in ran}
-            - {run.properties.get(SWEEP_CELL) for run in ran if run.status is RunStatus.COMPLETED}
-        ),
+        runs=cells_frame(experiment),
+        trained=trained,
+        failed=failed,
         reused=prepared.reused,
         tracking_errors=tuple(tracker_errors),
         result_grid=grids[-1] if grids else None,
+        parent_run=None if parent is None else parent.run,
     )
+
+
+def _cell_counts(experiment: Experiment, tune_runs: list[str]) -> tuple[int, int]:
+    """How many cells the sweep's Tune runs trained, and how many of those failed: none of
+    their runs completed (a resumed cell has a lost one too)."""
+    ran = [run for name in tune_runs for run in _runs_of(experiment, name)]
+    cells = {run.properties.get(SWEEP_CELL) for run in ran}
+    completed = {run.properties.get(SWEEP_CELL) for run in ran if run.status is RunStatus.COMPLETED}
+    return len(cells), len(cells - completed)
+
+
+def cells_frame(experiment: Experiment) -> pd.DataFrame:
+    """The experiment's runs but sweeps' parents, in `Experiment.to_dataframe`'s columns;
+    columns only parents had values in are left out."""
+    frame = experiment.to_dataframe()
+    cells = frame[frame["type"] != HYPERDRIVE].reset_index(drop=True)
+    empty = [
+        column
+        for column in cells.columns
+        if column.startswith(("params.", "metrics.", "tags.", "properties."))
+        and cells[column].isna().all()
+    ]
+    return cells.drop(columns=empty)
 
 
 # Ray Tune's own console tables and per-trial result files: the tracking records and our

@@ -5,7 +5,9 @@ them here a batch at a time. Each batch is folded into one `Change` per run; the
 creates go to the store in one bulk write (`record_runs`), the others one at a time. A run
 whose record the database refuses is recorded Failed, saying so; the other runs of its
 batch are recorded one at a time. Re-attaching a restored trial to its runs happens here
-too. No Tune import: a trial is anything with `trial_id`, `config` and a `str()`.
+too. The runs it creates are children of its `parent_run_id`, if it has one (a sweep's
+parent run, `sweep.parent`). No Tune import: a trial is anything with `trial_id`, `config`
+and a `str()`.
 
 Files: a trial that speaks the cell protocol (`sweep.cells`) names its cells' model files;
 any other trial's checkpoints are its run's files (`sweep.checkpoints`), and those Tune
@@ -54,6 +56,8 @@ class Recorder:
         cells: the params of each run of a trial, from its config.
         properties: extra properties of every run, or a function of (trial, cell index).
         report: where a write that failed is said (never raised).
+        parent_run_id: the run whose children the runs it creates are (a sweep's parent),
+            or None: top-level runs. Settable: a restored sweep may have a new parent.
     """
 
     def __init__(
@@ -63,8 +67,10 @@ class Recorder:
         cells: CellParams,
         properties: Properties | None,
         report: Callable[[str], None],
+        parent_run_id: str | None = None,
     ) -> None:
         self._experiment = experiment
+        self.parent_run_id = parent_run_id
         self._runs = runs
         self._cells = cells
         self._properties = properties
@@ -189,6 +195,7 @@ class Recorder:
             (change.end_time or utcnow()) if change.status is not None else None,
             tuple(change.files),
             change.tags,
+            parent_run_id=self.parent_run_id,
         )
 
     def _start_properties(self, trial: Any, index: int) -> dict[str, str]:

@@ -88,7 +88,7 @@ def _driver(args: list[str], cwd: Path, **env: str) -> subprocess.Popen[str]:
 
 
 def _check_every_alpha_once(experiment: Experiment, alphas: list[float]) -> list[Any]:
-    runs = list(experiment.get_runs())
+    runs = list(experiment.get_runs(include_children=True, type="azureml.scriptrun"))
     assert all(r.status == "Completed" for r in runs), [(r.number, r.status) for r in runs]
     assert sorted(r.get_params()["alpha"] for r in runs) == pytest.approx(alphas)
     for run in runs:
@@ -224,7 +224,14 @@ def test_a_worker_node_killed_mid_sweep_ends_with_every_alpha_once(
     while time.monotonic() < deadline and driver.poll() is None:
         if (
             "lost" in ws.experiments
-            and len(list(Experiment(ws, "lost").get_runs(status="Completed"))) >= 2
+            and len(
+                list(
+                    Experiment(ws, "lost").get_runs(
+                        status="Completed", include_children=True, type="azureml.scriptrun"
+                    )
+                )
+            )
+            >= 2
         ):
             break
         time.sleep(0.3)

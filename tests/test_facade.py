@@ -47,7 +47,9 @@ def test_logging_a_name_again_makes_a_list(experiment: Experiment) -> None:
 
 def test_metric_values_must_be_numbers_strings_or_booleans(experiment: Experiment) -> None:
     run = experiment.start_logging()
-    with pytest.raises(ValidationError, match=r"\{'a': 1\} \(dict\).*number, a string or a boolean"):
+    with pytest.raises(
+        ValidationError, match=r"\{'a': 1\} \(dict\).*number, a string or a boolean"
+    ):
         run.log("m", {"a": 1})
     with pytest.raises(ValidationError, match="metric name"):
         run.log("", 1.0)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sweep import launch
+from sweep import summary
 from sweep.launch import options_from
 from sweep.summary import download_command, failure_lines
 from tracking import Experiment, Run, Workspace
@@ -119,7 +119,7 @@ def test_failure_lines_are_capped() -> None:
         "alpha=0, alpha=1, alpha=2, alpha=3, alpha=4 and 7 more"
     ]
     lines = failure_lines(distinct)
-    assert len(lines) == launch.MAX_ERROR_LINES
+    assert len(lines) == summary.MAX_ERROR_LINES
     assert lines[-1] == "5 cells failed with 5 other errors (see each run's page)"
 
 

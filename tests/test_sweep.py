@@ -16,9 +16,15 @@ from sklearn.metrics import mean_squared_error
 
 from sweep import SweepResult, SweepSpec, run_sweep
 from sweep.data import load_dataset
-from tracking import Experiment, Workspace
+from tracking import Experiment, Run, Workspace
+from tracking.records import SCRIPT_RUN, SWEEP_RUN
 
 pytestmark = pytest.mark.ray
+
+
+def _cells(experiment: Experiment, status: str | None = None) -> list[Run]:
+    """The experiment's cells' runs (children of its sweeps' parent runs), newest first."""
+    return list(experiment.get_runs(include_children=True, type=SCRIPT_RUN, status=status))
 
 
 def _workspace(folder: Path, storage: str | None = None, **config: str) -> Workspace:
@@ -31,7 +37,7 @@ def _workspace(folder: Path, storage: str | None = None, **config: str) -> Works
 
 def _check_default_sweep(ws: Workspace) -> None:
     experiment = Experiment(ws, "diabetes-experiment")
-    runs = list(experiment.get_runs())
+    runs = _cells(experiment)
     assert len(runs) == 10 and all(r.status == "Completed" for r in runs)
     alphas = sorted(r.get_metrics()["alpha_value"] for r in runs)
     assert alphas == pytest.approx([0.1 * i for i in range(1, 11)])
@@ -85,7 +91,7 @@ def test_extending_the_grid_trains_only_new_cells(ray_address: str, tmp_path: Pa
     assert (second.trained, second.reused) == (1, 2)
     third = run_sweep(workspace=ws, progress=False, alphas=[0.2, 0.3], experiment="grow")
     assert (third.trained, third.reused) == (0, 2)
-    runs = list(Experiment(ws, "grow").get_runs())
+    runs = _cells(Experiment(ws, "grow"))
     assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2, 0.3]
 
 
@@ -105,7 +111,7 @@ def test_a_failing_trial_is_recorded_failed_and_the_others_complete(
 
     result = sweep()
     assert (result.trained, result.failed) == (3, 1) and not result.ok
-    by_alpha = {r.get_params()["alpha"]: r for r in Experiment(ws, "faulty").get_runs()}
+    by_alpha = {r.get_params()["alpha"]: r for r in _cells(Experiment(ws, "faulty"))}
     assert {a: r.status for a, r in by_alpha.items()} == {
         0.1: "Completed",
         0.2: "Failed",
@@ -127,7 +133,7 @@ def test_max_failures_retries_a_failed_trial_into_the_same_run(
     estimator = "tests.helpers.estimators.FlakyRidge"
     result = run_sweep(workspace=ws, estimator=estimator, max_failures=1, **options)
     assert (result.trained, result.failed) == (2, 0) and result.ok
-    runs = list(Experiment(ws, "flaky").get_runs())
+    runs = _cells(Experiment(ws, "flaky"))
     assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2]
     assert all(r.status == "Completed" and r.get_tags()["ray.retries"] == "1" for r in runs)
 
@@ -143,7 +149,7 @@ def test_packed_cells_are_runs_each_with_its_model_and_status(
         progress=False,
     )  # fmt: skip
     assert (result.trained, result.failed) == (5, 1)
-    runs = {r.get_params()["alpha"]: r for r in Experiment(ws, "packed").get_runs()}
+    runs = {r.get_params()["alpha"]: r for r in _cells(Experiment(ws, "packed"))}
     assert sorted(runs) == alphas
     assert len({r.properties["ray.trial_id"] for r in runs.values()}) == 2  # 3 + 2 cells
     failed = runs.pop(0.2)
@@ -168,7 +174,7 @@ def test_a_packed_trial_retried_after_its_worker_died_resumes_at_its_checkpoint(
         estimator="tests.helpers.estimators.CountedRidge", progress=False,
     )  # fmt: skip
     assert (result.trained, result.failed) == (4, 0) and result.ok
-    runs = list(Experiment(ws, "lost-worker").get_runs())
+    runs = _cells(Experiment(ws, "lost-worker"))
     assert sorted(r.get_params()["alpha"] for r in runs) == alphas
     assert all(r.status == "Completed" for r in runs)
     fits = {a: len(list((flaky_markers / "counted").glob(f"alpha-{a}-*"))) for a in alphas}
@@ -198,7 +204,7 @@ def test_launch_runs_the_sweep_and_prints_the_leaderboard(ray_address: str, tmp_
     assert "download_file('model_alpha_0.1.pkl')" in out
     assert "runs 3/3" in err  # plain progress lines when not on a terminal
     assert "Traceback" not in err
-    runs = list(Experiment(Workspace.from_config(tmp_path), "cli").get_runs())
+    runs = _cells(Experiment(Workspace.from_config(tmp_path), "cli"))
     assert sorted(r.get_params()["alpha"] for r in runs) == [0.1, 0.2, 0.3]
 
 
@@ -214,11 +220,16 @@ def test_two_drivers_sweeping_into_one_postgresql_workspace(
         _, err = driver.communicate(timeout=300)
         assert driver.returncode == 0, err
     ws = Workspace.from_config(tmp_path)
-    runs = list(Experiment(ws, "shared").get_runs())
+    experiment = Experiment(ws, "shared")
+    runs = _cells(experiment)
     alphas = sorted(r.get_params()["alpha"] for r in runs)
     assert alphas == pytest.approx([round(0.1 * i, 1) for i in range(1, 21)])
-    assert sorted(r.number for r in runs) == list(range(1, 21))
     assert all(r.status == "Completed" and r.get_file_names() for r in runs)
+    # One parent per driver, each with its own ten cells; no number is taken twice.
+    parents = list(experiment.get_runs())
+    assert [p.type for p in parents] == [SWEEP_RUN, SWEEP_RUN]
+    assert all(len(list(p.get_children())) == 10 for p in parents)
+    assert sorted(r.number for r in [*runs, *parents]) == list(range(1, 23))
 
 
 @pytest.mark.reliability(
@@ -257,7 +268,7 @@ def test_killed_driver_resumes_without_losing_or_duplicating_runs(
         if experiment is None and "killed" in ws.experiments:
             experiment = Experiment(ws, "killed")
         if experiment is not None:
-            done = [r for r in experiment.get_runs(status="Completed")]
+            done = _cells(experiment, "Completed")
             if len(done) >= 4:
                 completed_before = {r.id: r.get_details()["endTimeUtc"] for r in done}
                 break
@@ -266,13 +277,13 @@ def test_killed_driver_resumes_without_losing_or_duplicating_runs(
     process.wait(timeout=30)
     assert experiment is not None
     # (A trial in flight may have no run yet: the writer records a quarter second at a time.)
-    interrupted = list(experiment.get_runs())
+    interrupted = _cells(experiment)
     assert len([r for r in interrupted if r.status == "Completed"]) < 20, "not interrupted"
 
     resumed = _launch([*args, "--resume"], tmp_path, ray_address)
     _, err = resumed.communicate(timeout=400)
     assert resumed.returncode == 0, err
-    runs = list(experiment.get_runs())
+    runs = _cells(experiment)
     alphas = [r.get_params()["alpha"] for r in runs if r.status == "Completed"]
     assert sorted(alphas) == pytest.approx([round(0.1 * i, 1) for i in range(1, 21)])
     assert len(alphas) == len(set(alphas)) == 20
@@ -280,3 +291,8 @@ def test_killed_driver_resumes_without_losing_or_duplicating_runs(
     # Runs finished before the kill were neither retrained nor touched.
     for run_id, end in completed_before.items():
         assert next(r for r in runs if r.id == run_id).get_details()["endTimeUtc"] == end
+    # The resumed driver took over the killed one's parent (still running: its heartbeat
+    # had not timed out), and ended it: one sweep, one parent of all twenty cells.
+    (parent,) = experiment.get_runs()
+    assert parent.type == SWEEP_RUN and parent.status == "Completed"
+    assert {r.id for r in parent.get_children()} == {r.id for r in runs}

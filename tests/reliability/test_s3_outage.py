@@ -30,7 +30,13 @@ ALPHAS = [round(0.1 * i, 1) for i in range(1, 11)]
 def _completed(ws: Workspace, name: str) -> int:
     if name not in ws.experiments:
         return 0
-    return len(list(Experiment(ws, name).get_runs(status="Completed")))
+    return len(
+        list(
+            Experiment(ws, name).get_runs(
+                status="Completed", include_children=True, type="azureml.scriptrun"
+            )
+        )
+    )
 
 
 @pytest.mark.reliability(
@@ -97,7 +103,7 @@ def test_an_s3_outage_mid_sweep_loses_no_model_and_registers_no_partial_file(
         storage_uri=f"s3://{s3_bucket}/team",
         s3_endpoint_url=s3_endpoint,
     )
-    runs = list(Experiment(ws, "outage").get_runs())
+    runs = list(Experiment(ws, "outage").get_runs(include_children=True, type="azureml.scriptrun"))
     statuses: dict[float, list[str]] = {}
     for run in runs:
         statuses.setdefault(run.get_params()["alpha"], []).append(run.status)

@@ -109,7 +109,7 @@ def test_a_killed_drivers_runs_are_failed_once_after_its_heartbeat_stops(
     resumed = _launch(tmp_path, ray_address, "--resume")
     _, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
-    runs = list(Experiment(ws, "lost").get_runs())
+    runs = list(Experiment(ws, "lost").get_runs(include_children=True, type="azureml.scriptrun"))
     completed = [r.get_params()["alpha"] for r in runs if r.status == "Completed"]
     assert sorted(completed) == sorted(round(0.1 * i, 12) for i in range(1, 11))
     record_property(

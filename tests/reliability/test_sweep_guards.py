@@ -61,7 +61,7 @@ def test_two_drivers_of_one_sweep_at_once_record_each_cell_once(
     outcomes = [(d.wait(timeout=600), *d.communicate()) for d in drivers]
     elapsed = time.monotonic() - started
     ws = Workspace.from_config(tmp_path)
-    runs = list(Experiment(ws, "twice").get_runs())
+    runs = list(Experiment(ws, "twice").get_runs(include_children=True, type="azureml.scriptrun"))
     completed = Counter(r.get_params()["alpha"] for r in runs if r.status == "Completed")
     sweeps = {r.properties.get("sweep.tune_run") for r in runs}
     waited = [
@@ -115,7 +115,10 @@ def test_a_refused_record_costs_only_its_own_run(
         tuner.fit()
     finally:
         callback.close()
-    runs = {r.get_params()["alpha"]: r for r in experiment.get_runs()}
+    runs = {
+        r.get_params()["alpha"]: r
+        for r in experiment.get_runs(include_children=True, type="azureml.scriptrun")
+    }
     statuses = {alpha: run.status for alpha, run in runs.items()}
     refused = runs.get(REFUSED_ALPHA)
     details = refused.get_details() if refused else {}

@@ -82,7 +82,9 @@ def test_a_worker_killed_mid_trial_is_retried_into_one_completed_run(
     alpha, pid = killer.killed
     assert not _alive(pid), f"worker {pid} survived SIGKILL"
 
-    runs = list(Experiment(ws, "worker-killed").get_runs())
+    runs = list(
+        Experiment(ws, "worker-killed").get_runs(include_children=True, type="azureml.scriptrun")
+    )
     by_alpha: dict[float, list[str]] = {}
     for run in runs:
         by_alpha.setdefault(run.get_params()["alpha"], []).append(run.status)
