@@ -16,7 +16,14 @@ NODE_ID = "tracking.node_id"  # result key: the Ray node the trial ran on
 DELIMITER = "/"  # nested params and metrics, as Ray Tune's own logger callbacks flatten them
 
 
-class CellDone(TypedDict):
+class _Times(TypedDict, total=False):
+    """A cell's own times, in seconds since the epoch (on its worker's clock)."""
+
+    started: float  # when its first attempt began
+    ended: float  # when its model was saved, or its last attempt failed
+
+
+class CellDone(_Times):
     """A cell that trained: its metrics and its model file in the report's checkpoint."""
 
     index: int
@@ -27,7 +34,7 @@ class CellDone(TypedDict):
     size: int
 
 
-class CellFailed(TypedDict):
+class CellFailed(_Times):
     """A cell whose fit raised (after its retries): the last line of the exception."""
 
     index: int

@@ -20,6 +20,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sweep.cells import flatten
@@ -254,6 +255,10 @@ class Recorder:
     def _finish_cell(self, c: _Change, run_id: str, entry: Mapping[str, Any], op: _Op) -> None:
         c.properties = dict(op.where)
         c.end_time = op.at
+        if "started" in entry and "ended" in entry:  # a packed cell's own times
+            if c.create:
+                c.start_time = _moment(entry["started"])
+            c.end_time = _moment(entry["ended"])
         self._count_retries(c, int(entry.get("attempts", 1)))
         if "error" in entry:
             c.status, c.error = RunStatus.FAILED, str(entry["error"])
@@ -303,3 +308,8 @@ class Recorder:
             if run_id in self._created and run_id not in self._finished:
                 tags = {RETRIES: str(self._retries[trial.trial_id])}
                 self._records.log_batch(run_id, tags=tags)
+
+
+def _moment(seconds: Any) -> datetime:
+    """A time a trainable reported, in seconds since the epoch, as a UTC datetime."""
+    return datetime.fromtimestamp(float(seconds), tz=timezone.utc)

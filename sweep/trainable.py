@@ -67,7 +67,7 @@ def attempt_cell(
     A cell whose fit raises is tried again, up to `retries` more times (-1: until it
     succeeds); then its entry carries the exception's last line instead of a model.
     """
-    attempts = 0
+    attempts, started = 0, time.time()  # the cell's own times, for its run
     while True:
         attempts += 1
         try:
@@ -77,8 +77,11 @@ def attempt_cell(
             if retries < 0 or attempts <= retries:
                 continue
             text = f"{type(err).__name__}: {err}".strip().splitlines()
-            return {"index": index, "attempts": attempts, "error": text[-1] if text else ""}
-        return {"index": index, "attempts": attempts, "metrics": metrics, **saved}
+            error = text[-1] if text else ""
+            times = {"started": started, "ended": time.time()}
+            return {"index": index, "attempts": attempts, "error": error, **times}
+        times = {"started": started, "ended": time.time()}
+        return {"index": index, "attempts": attempts, "metrics": metrics, **saved, **times}
 
 
 def restored_progress() -> int:

@@ -115,3 +115,46 @@ def test_checkpoints_outside_storage_are_copied_once_and_deleted_ones_marked(
     kept = {o.key for o in artifacts.list_objects("runs/run-2/")}
     assert kept == {f"runs/run-2/{n}" for n in names[2:]}  # the copy of a deleted one: gone
     assert run.get_status() == "Completed"
+
+
+def test_packed_cells_keep_their_own_times(experiment: Experiment) -> None:
+    """Cells trained one after another in one trial each get the times their trainable
+    reported, not the time of the report that carried them (issue 18, item 5)."""
+    trial = StandInTrial("t2", {})
+    runs: dict[str, list[str]] = {"t2": ["cell-1", "cell-2"]}
+    errors: list[str] = []
+    packed = Recorder(
+        lambda: experiment, runs, lambda config: [{"alpha": 0.1}, {"alpha": 0.2}], None,
+        errors.append,
+    )  # fmt: skip
+    first, second = T0.timestamp(), T0.timestamp() + 1.5
+    entries = [
+        {"index": 0, "attempts": 1, "error": "ValueError: a", "started": first,
+         "ended": first + 0.5},
+        {"index": 1, "attempts": 1, "error": "ValueError: b", "started": second,
+         "ended": second + 0.25},
+    ]  # fmt: skip
+    report_time = T0 + timedelta(seconds=10)
+    packed.apply([Op("cells", trial, "cells", at=report_time, started=T0, entries=entries)])
+    assert errors == []
+    times = {
+        run_id: (record.start_time, record.end_time)
+        for run_id in ("cell-1", "cell-2")
+        if (record := experiment.workspace.records.get_run(run_id))
+    }
+    assert times["cell-1"] == (T0, T0 + timedelta(seconds=0.5))
+    assert times["cell-2"] == (T0 + timedelta(seconds=1.5), T0 + timedelta(seconds=1.75))
+
+
+def test_a_trainables_cell_reports_its_own_times(tmp_path: Path) -> None:
+    from sweep.trainable import attempt_cell
+
+    def slow_fit(cell: Any) -> tuple[Any, dict[str, float]]:
+        import time
+
+        time.sleep(0.05)
+        return {"model": cell}, {"rmse": 1.0}
+
+    entry = attempt_cell(0, {"alpha": 0.1}, str(tmp_path), slow_fit, retries=0)
+    assert entry["ended"] - entry["started"] >= 0.05
+    assert "metrics" in entry
