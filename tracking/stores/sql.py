@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
-from tracking.errors import ConflictError, NotFoundError, RunFinishedError
+from tracking.errors import ConflictError, NotFoundError
 from tracking.names import check_run_id
 from tracking.records import (
     SCRIPT_RUN,
     ChartSeries,
-    ClaimRecord,
     ExperimentRecord,
     ExperimentSummary,
     FileRecord,
-    LoggedValue,
     LostRun,
-    MetricSummary,
-    MetricValue,
-    ModelFile,
-    ModelRecord,
     NewRun,
     RunFilter,
     RunOrder,
@@ -37,24 +29,22 @@ from tracking.records import (
     RunTable,
     utcnow,
 )
-from tracking.stores import claims, logged, registry, values
 from tracking.stores import schema as t
 from tracking.stores import statements as st
+from tracking.stores import values
 from tracking.stores.base import RecordStore
-from tracking.stores.engine import create_engine, ensure_schema
-from tracking.stores.errors import read_only, tracking_error
+from tracking.stores.engine import create_engine
 from tracking.stores.rows import (
     aware,
-    fold_metrics,
     join_value,
-    new_summary,
-    param_columns,
     record_of,
     rows_of,
 )
+from tracking.stores.sql_files import SqlFiles
+from tracking.stores.sql_values import SqlValues
 
 
-class SqlRecordStore(RecordStore):
+class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
     """Records in a SQL database: SQLite (the default) or PostgreSQL.
 
     Args:
@@ -64,36 +54,11 @@ class SqlRecordStore(RecordStore):
             (a migration turns file URIs under it into keys).
     """
 
-    def __init__(self, engine: sa.Engine, *, storage_root: str | None = None) -> None:
-        self._engine = engine
-        self._writer = engine.execution_options(tracking_write=True)
-        self._known_columns: set[tuple[int, str, str]] = set()
-        ensure_schema(engine, storage_root=storage_root)
-
     @classmethod
     def from_uri(
         cls, uri: str, *, base_dir: Path | None = None, storage_root: str | None = None
     ) -> SqlRecordStore:
         return cls(create_engine(uri, base_dir=base_dir), storage_root=storage_root)
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    @property
-    def read_only(self) -> bool:
-        return bool(self._engine.get_execution_options().get("tracking_read_only"))
-
-    @contextmanager
-    def _tx(self, *, write: bool) -> Iterator[sa.Connection]:
-        """One short transaction; database failures become `tracking` errors
-        (`tracking.stores.errors`), a write to a read-only database one at once."""
-        if write and self.read_only:
-            raise read_only(str(self._engine.url.database))
-        try:
-            with (self._writer if write else self._engine).begin() as conn:
-                yield conn
-        except sa_exc.DBAPIError as err:
-            raise tracking_error(err, self._engine) from None
 
     # -- experiments -------------------------------------------------------------------
     def get_or_create_experiment(self, name: str) -> ExperimentRecord:
@@ -200,33 +165,6 @@ class SqlRecordStore(RecordStore):
                 every=every, also=also,
             )  # fmt: skip
 
-    def _add_columns(
-        self, conn: sa.Connection, experiment_id: int, kind: str, names: Sequence[str]
-    ) -> None:
-        """Remember that the experiment has these metric or param names."""
-        names = [n for n in names if (experiment_id, kind, n) not in self._known_columns]
-        if not names:
-            return
-        c = t.experiment_columns
-        known = set(
-            conn.execute(
-                sa.select(c.c.name).where(
-                    c.c.experiment_id == experiment_id, c.c.kind == kind, c.c.name.in_(names)
-                )
-            ).scalars()
-        )
-        new = [
-            {"experiment_id": experiment_id, "kind": kind, "name": n}
-            for n in names
-            if n not in known
-        ]
-        if new:
-            # Another process may add the same name meanwhile (PostgreSQL does not lock the
-            # whole database as SQLite does): a duplicate is not an error here.
-            conn.execute(st.insert_new(conn.dialect.name, c), new)
-        # Columns are never removed, so what this process has seen stays true.
-        self._known_columns.update((experiment_id, kind, n) for n in names)
-
     # -- runs --------------------------------------------------------------------------
     def create_run(
         self,
@@ -319,22 +257,6 @@ class SqlRecordStore(RecordStore):
         if last is None:
             raise NotFoundError(f"no experiment with id {experiment_id}")
         return int(last)
-
-    @staticmethod
-    def _insert_pairs(
-        conn: sa.Connection,
-        table: sa.Table,
-        run_id: str,
-        pairs: Mapping[str, str] | None,
-        experiment_id: int | None = None,
-    ) -> None:
-        if not pairs:
-            return
-        extra = {} if experiment_id is None else {"experiment_id": experiment_id}
-        conn.execute(
-            st.INSERT[table.name],
-            [{"run_id": run_id, "key": k, "value": str(v), **extra} for k, v in pairs.items()],
-        )
 
     def get_run(self, run_id: str) -> RunRecord:
         check_run_id(run_id)
@@ -524,302 +446,6 @@ class SqlRecordStore(RecordStore):
                 .order_by(r.c.heartbeat_at, r.c.run_id)
             ).all()
         return [LostRun(rid, name, number, aware(at)) for rid, name, number, at in rows]  # type: ignore[arg-type]
-
-    def _running_run(
-        self, conn: sa.Connection, run_id: str, *, must_run: bool = True
-    ) -> tuple[int, int]:
-        """Lock the run's row; return its experiment id and number, checking it is running."""
-        row = conn.execute(st.RUN_STATE, {"b_run_id": run_id}).first()
-        if row is None:
-            raise NotFoundError(f"no run with id {run_id!r} in this workspace")
-        if must_run and row.status != RunStatus.RUNNING.value:
-            raise RunFinishedError(f"run {run_id!r} has already finished ({row.status})")
-        return int(row.experiment_id), int(row.number)
-
-    # -- values ------------------------------------------------------------------------
-    def log_batch(
-        self,
-        run_id: str,
-        *,
-        metrics: Sequence[tuple[str, float]] = (),
-        params: Mapping[str, Any] | None = None,
-        tags: Mapping[str, str] | None = None,
-        properties: Mapping[str, str] | None = None,
-        timestamp: datetime | None = None,
-    ) -> None:
-        values.check_batch(run_id, metrics, params, tags, properties)
-        timestamp = timestamp or utcnow()
-        with self._tx(write=True) as conn:
-            must_run = bool(metrics or params or properties)
-            experiment_id, number = self._running_run(conn, run_id, must_run=must_run)
-            if metrics:
-                self._write_metrics(conn, run_id, (experiment_id, number), metrics, timestamp)
-            if params:
-                self._write_params(conn, run_id, (experiment_id, number), params)
-            if properties:
-                props = {k: (str(v), None) for k, v in properties.items()}
-                self._set_once(conn, t.run_properties, run_id, (experiment_id, number), props)
-            if tags:
-                tg = t.run_tags
-                conn.execute(sa.delete(tg).where(tg.c.run_id == run_id, tg.c.key.in_(list(tags))))
-                self._insert_pairs(conn, tg, run_id, tags)
-
-    def _write_params(
-        self, conn: sa.Connection, run_id: str, run: tuple[int, int], params: Mapping[str, Any]
-    ) -> None:
-        columns = {k: param_columns(v) for k, v in params.items()}
-        new = self._set_once(conn, t.params, run_id, run, columns)
-        self._add_columns(conn, run[0], "param", new)
-
-    @staticmethod
-    def _set_once(
-        conn: sa.Connection,
-        table: sa.Table,
-        run_id: str,
-        run: tuple[int, int],
-        wanted: Mapping[str, tuple[str, float | None]],
-    ) -> list[str]:
-        """Insert the keys that are new (returned); an existing key must keep its value.
-
-        `run` is the run's (experiment id, number); `wanted` maps each key to its text and,
-        for params, its numeric value.
-        """
-        is_params = table is t.params
-        text = table.c.value_json if is_params else table.c.value
-        experiment_id, run_number = run
-        rows = [
-            {"run_id": run_id, "key": key, "experiment_id": experiment_id, text.key: value}
-            | ({"value_num": numeric, "number": run_number} if is_params else {})
-            for key, (value, numeric) in wanted.items()
-        ]
-        inserted = set(conn.execute(st.insert_new(conn.dialect.name, table), rows).scalars())
-        kept = [key for key in wanted if key not in inserted]
-        if kept:
-            existing = conn.execute(
-                sa.select(table.c.key, text).where(table.c.run_id == run_id, table.c.key.in_(kept))
-            )
-            for key, value in existing:
-                if wanted[key][0] != value:
-                    raise ConflictError(
-                        f"{'param' if is_params else 'property'} {key!r} of run {run_id!r} is "
-                        f"already {value}; it cannot be changed to {wanted[key][0]}"
-                    )
-        return [key for key in wanted if key in inserted]
-
-    def _write_metrics(
-        self,
-        conn: sa.Connection,
-        run_id: str,
-        run: tuple[int, int],
-        values: Sequence[tuple[str, float]],
-        timestamp: datetime,
-    ) -> None:
-        """Append the values, and bring each metric's summary row up to date.
-
-        `run` is the run's (experiment id, number).
-        """
-        experiment_id, number = run
-        names = sorted({name for name, _ in values})
-        old = {
-            row.name: row._asdict()
-            for row in conn.execute(st.SUMMARIES, {"b_run_id": run_id, "b_names": names})
-        }
-        summaries = {
-            name: old.get(name) or new_summary(run_id, name, experiment_id, number)
-            for name in names
-        }
-        rows = fold_metrics(run_id, values, summaries, timestamp)
-        conn.execute(st.INSERT["metrics"], rows)
-        new = [summary for name, summary in summaries.items() if name not in old]
-        if new:
-            conn.execute(st.INSERT["metric_summaries"], new)
-            self._add_columns(conn, experiment_id, "metric", [row["name"] for row in new])
-        if old:
-            changed = [
-                {"b_run_id": run_id, "b_name": name}
-                | {k: summaries[name][k] for k in ("last", "last_special", "min", "max", "count")}
-                for name in old
-            ]
-            conn.execute(st.UPDATE_SUMMARY, changed)
-
-    def get_metric_history(self, run_id: str) -> list[MetricValue]:
-        m = t.metrics
-        with self._tx(write=False) as conn:
-            rows = conn.execute(
-                sa.select(m).where(m.c.run_id == run_id).order_by(m.c.name, m.c.step)
-            ).all()
-        return [
-            MetricValue(r.name, join_value(r.value, r.special), r.step, aware(r.timestamp))  # type: ignore[arg-type]
-            for r in rows
-        ]
-
-    def get_metric_summaries(self, run_id: str) -> dict[str, MetricSummary]:
-        s = t.metric_summaries
-        with self._tx(write=False) as conn:
-            rows = conn.execute(sa.select(s).where(s.c.run_id == run_id)).all()
-        return {
-            m["name"]: MetricSummary(
-                m["name"], join_value(m["last"], m["last_special"]), m["min"], m["max"], m["count"]
-            )
-            for m in (row._mapping for row in rows)
-        }
-
-    def get_params(self, run_id: str) -> dict[str, Any]:
-        p = t.params
-        with self._tx(write=False) as conn:
-            rows = conn.execute(sa.select(p.c.key, p.c.value_json).where(p.c.run_id == run_id))
-            return {key: json.loads(value) for key, value in rows}
-
-    def log_values(self, run_id: str, values: Sequence[LoggedValue]) -> None:
-        rows = logged.rows_of(run_id, values)
-        with self._tx(write=True) as conn:
-            self._running_run(conn, run_id)
-            logged.append(conn, run_id, rows, utcnow())
-
-    def get_values(self, run_id: str) -> list[LoggedValue]:
-        check_run_id(run_id)
-        with self._tx(write=False) as conn:
-            return logged.read(conn, run_id)
-
-    # -- files -------------------------------------------------------------------------
-    def add_file(self, record: FileRecord) -> None:
-        values.check_file(record)
-        with self._tx(write=True) as conn:
-            self._running_run(conn, record.run_id)
-            self._insert_file(conn, record)
-
-    @staticmethod
-    def _insert_file(conn: sa.Connection, record: FileRecord) -> None:
-        exists = conn.execute(
-            sa.select(t.files.c.name).where(
-                t.files.c.run_id == record.run_id, t.files.c.name == record.name
-            )
-        ).first()
-        if exists:
-            raise ConflictError(f"run {record.run_id!r} already has a file named {record.name!r}")
-        conn.execute(st.INSERT["files"], record.__dict__)
-
-    def list_files(self, run_id: str) -> list[FileRecord]:
-        f = t.files
-        with self._tx(write=False) as conn:
-            rows = conn.execute(sa.select(f).where(f.c.run_id == run_id).order_by(f.c.name)).all()
-        return [self._file_record(row) for row in rows]
-
-    def get_file(self, run_id: str, name: str) -> FileRecord:
-        check_run_id(run_id)
-        f = t.files
-        with self._tx(write=False) as conn:
-            row = conn.execute(sa.select(f).where(f.c.run_id == run_id, f.c.name == name)).first()
-        if row is None:
-            raise NotFoundError(f"run {run_id!r} has no file named {name!r}")
-        return self._file_record(row)
-
-    def file_uris(self, prefix: str = "") -> set[str]:
-        found: set[str] = set()
-        with self._tx(write=False) as conn:
-            for uri in (t.files.c.uri, t.model_files.c.uri):  # a model's files are kept too
-                query = sa.select(uri).distinct()
-                if prefix:
-                    # substr, not LIKE: SQLite's LIKE ignores case; '%' and '_' may be in a URI.
-                    query = query.where(sa.func.substr(uri, 1, len(prefix)) == prefix)
-                found.update(conn.execute(query).scalars())
-        return found
-
-    @staticmethod
-    def _file_record(row: sa.Row[Any]) -> FileRecord:
-        return FileRecord(
-            row.run_id,
-            row.name,
-            row.uri,
-            row.size,
-            row.sha256,
-            aware(row.created_at),  # type: ignore[arg-type]
-        )
-
-    # -- models (tracking.stores.registry) ---------------------------------------------
-    def register_model(
-        self,
-        name: str,
-        *,
-        path: str,
-        files: Sequence[ModelFile],
-        run_id: str | None = None,
-        description: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        properties: Mapping[str, str] | None = None,
-    ) -> ModelRecord:
-        registry.check_model(name, path, files, run_id, description, tags, properties)
-        model = registry.NewModel(
-            name, path, tuple(files), run_id, description, dict(tags or {}), dict(properties or {})
-        )
-        for attempt in range(registry.VERSION_ATTEMPTS):
-            try:
-                with self._tx(write=True) as conn:
-                    version = registry.insert(conn, model)
-                break
-            except ConflictError:  # another process took this version first: the next one
-                if attempt == registry.VERSION_ATTEMPTS - 1:
-                    raise
-        return self.get_model(name, version)
-
-    def get_model(self, name: str, version: int | None = None) -> ModelRecord:
-        with self._tx(write=False) as conn:
-            return registry.get(conn, name, version)
-
-    def list_models(
-        self,
-        *,
-        name: str | None = None,
-        run_id: str | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        properties: Mapping[str, str | None] | None = None,
-        latest: bool = False,
-    ) -> list[ModelRecord]:
-        with self._tx(write=False) as conn:
-            return registry.search(
-                conn, name=name, run_id=run_id, tags=tags, properties=properties, latest=latest
-            )
-
-    def label_model(
-        self,
-        name: str,
-        version: int,
-        *,
-        tags: Mapping[str, str] | None = None,
-        properties: Mapping[str, str] | None = None,
-    ) -> ModelRecord:
-        registry.check_labels(tags, properties)
-        with self._tx(write=True) as conn:
-            registry.label(conn, name, version, tags or {}, properties or {})
-        return self.get_model(name, version)
-
-    # -- claims and values (tracking.stores.claims) ------------------------------------
-    def claim(self, key: str, holder: str, lease_s: float) -> ClaimRecord | None:
-        claims.check_claim(key, holder, lease_s)
-        with self._tx(write=True) as conn:
-            return claims.claim(conn, key, holder, lease_s)
-
-    def renew_claim(self, key: str, holder: str, lease_s: float) -> bool:
-        claims.check_claim(key, holder, lease_s)
-        with self._tx(write=True) as conn:
-            return claims.renew_claim(conn, key, holder, lease_s)
-
-    def release_claim(self, key: str, holder: str) -> None:
-        with self._tx(write=True) as conn:
-            claims.release_claim(conn, key, holder)
-
-    def get_claim(self, key: str) -> ClaimRecord | None:
-        with self._tx(write=False) as conn:
-            return claims.get_claim(conn, key)
-
-    def set_value(self, namespace: str, key: str, value: str) -> None:
-        claims.check_entry(namespace, key, value)
-        with self._tx(write=True) as conn:
-            claims.set_value(conn, namespace, key, value)
-
-    def get_value(self, namespace: str, key: str) -> str | None:
-        with self._tx(write=False) as conn:
-            return claims.get_value(conn, namespace, key)
 
 
 def _latest(*times: datetime | None) -> datetime | None:
