@@ -15,7 +15,7 @@ from tracking.config import (
     redact,
     resolve_config,
 )
-from tracking.errors import ConfigError, SchemaError, TrackingError
+from tracking.errors import ConfigError, SchemaError, StorageError, TrackingError
 from tracking.heartbeat import DEFAULT_TIMEOUT_S, Heartbeat, interval_for, lost_error
 from tracking.records import utcnow
 
@@ -34,6 +34,14 @@ class Workspace:
     Most code gets one with `Workspace.from_config()`. The constructor serves code without a
     config file; with no URIs it is the embedded workspace of the current folder.
 
+    Both open the stores at once, so a bad URI or database fails here, and a writer fails
+    the runs that were lost meanwhile (`lost_runs`, `fail_lost_runs`). A reader
+    (`read_only=True`, as the portal opens it) changes nothing: no lost runs are failed, no
+    schema is upgraded, and every write fails in one line (a database with no tables yet
+    still gets them, so a portal can start before the first run). `close()` ends the
+    workspace: using it afterwards raises `StorageError` (open a new one). A copy that Ray
+    unpickles opens its stores again on first use.
+
     Args:
         name: a label shown in the portal and in notebooks.
         tracking_uri: `sqlite:///path` or `postgresql://user@host/db`.
@@ -43,7 +51,8 @@ class Workspace:
         s3_client: a boto3 S3 client to use instead of making one.
         base_dir: where relative paths in the URIs resolve (default: the current folder).
         heartbeat_timeout_s: a running run whose process has not beaten for this long is
-            lost: failed when a workspace opens, or by a running sweep.
+            lost: failed when a workspace opens for writing, or by a running sweep.
+        read_only: open for reading only (see above).
 
     A SQLite database that cannot be written (a read-only mount, a folder or file without
     write permission) opens read-only: everything reads, and every write fails in one line
@@ -52,7 +61,7 @@ class Workspace:
     Raises:
         ConfigError: a URI is malformed or has an unsupported scheme.
         SchemaError: the tracking database is damaged, not a database, or of a schema
-            this release does not read.
+            this release does not read (or, opened read-only, of an older one).
         StorageError: the tracking database cannot be opened.
     """
 
@@ -69,12 +78,13 @@ class Workspace:
         s3_client: Any = None,
         base_dir: str | Path | None = None,
         heartbeat_timeout_s: float = DEFAULT_TIMEOUT_S,
+        read_only: bool = False,
     ) -> None:
         if resource_group is not None or workspace_name is not None:
             # Azure's Workspace(subscription_id, resource_group, workspace_name): the
             # workspace that the current folder's config.json describes, if it is that one.
             config = _azure_named(name, resource_group, workspace_name)
-            self._bind(config, s3_client)
+            self._bind(config, s3_client, read_only=read_only)
             self._open()
             return
         check_timeout(heartbeat_timeout_s, "heartbeat_timeout_s")
@@ -89,7 +99,7 @@ class Workspace:
             base_dir=base,
             heartbeat_timeout_s=float(heartbeat_timeout_s),
         )
-        self._bind(self._config, s3_client)
+        self._bind(self._config, s3_client, read_only=read_only)
         self._open()
 
     @classmethod
@@ -98,6 +108,7 @@ class Workspace:
         path: str | Path | None = None,
         *,
         s3_client: Any = None,
+        read_only: bool = False,
         _file_name: str | None = None,
         **azure_only: Any,
     ) -> Workspace:
@@ -109,15 +120,18 @@ class Workspace:
                 the embedded workspace there (a SQLite file and a folder under ./workspace),
                 announced once on stderr.
             s3_client: a boto3 S3 client to use instead of making one.
+            read_only: open for reading only: nothing is written, not even the failing of
+                lost runs (see `Workspace`).
             _file_name: the config file's name in `path` (v1's keyword).
 
         Raises:
             ConfigError: `path` holds no config file, or the file is malformed.
+            SchemaError, StorageError: as `Workspace`.
         """
         azure.take("Workspace.from_config", azure_only)
         if _file_name is not None:
             path = Path(path if path is not None else Path.cwd()) / _file_name
-        return cls._from(resolve_config(path), s3_client=s3_client)
+        return cls._from(resolve_config(path), s3_client=s3_client, read_only=read_only)
 
     @classmethod
     def get(cls, name: str, **azure_only: Any) -> Workspace:
@@ -147,16 +161,20 @@ class Workspace:
         azure.refuse("Workspace.delete")
 
     @classmethod
-    def _from(cls, config: WorkspaceConfig, *, s3_client: Any = None) -> Workspace:
+    def _from(
+        cls, config: WorkspaceConfig, *, s3_client: Any = None, read_only: bool = False
+    ) -> Workspace:
         self = cls.__new__(cls)
-        self._bind(config, s3_client)
+        self._bind(config, s3_client, read_only=read_only)
         self._open()
         return self
 
-    def _bind(self, config: WorkspaceConfig, s3_client: Any) -> None:
-        """Take `config`, with nothing opened yet (the stores open on first use)."""
+    def _bind(self, config: WorkspaceConfig, s3_client: Any, *, read_only: bool) -> None:
+        """Take `config`, with nothing opened yet (`_open` opens; the constructors call it)."""
         self._config = config
         self._s3_client = s3_client
+        self._read_only = read_only
+        self._closed = False
         self._records: RecordStore | None = None
         self._artifacts: ArtifactStore | None = None
         self._heartbeat: Heartbeat | None = None
@@ -166,6 +184,11 @@ class Workspace:
         from tracking.artifacts import open_artifact_store
         from tracking.stores import open_record_store
 
+        if self._closed:
+            raise StorageError(
+                f"the workspace {self.name!r} is closed: open it again "
+                "(Workspace.from_config(), Workspace(...))"
+            )
         config = self._config
         self._artifacts = open_artifact_store(
             config.storage_uri,
@@ -174,10 +197,13 @@ class Workspace:
             s3_client=self._s3_client,
         )
         self._records = open_record_store(
-            config.tracking_uri, base_dir=config.base_dir, storage_root=self._artifacts.root_uri
+            config.tracking_uri,
+            base_dir=config.base_dir,
+            storage_root=self._artifacts.root_uri,
+            read_only=self._read_only,
         )
         if self._records.read_only:
-            return  # opened for reading: failing lost runs is left to those who can write
+            return  # opened for reading: failing lost runs is left to those who write
         try:
             self.lost_runs = tuple(self.fail_lost_runs())
         except SchemaError:
@@ -188,7 +214,8 @@ class Workspace:
     def fail_lost_runs(self) -> list[str]:
         """Fail the running runs whose process stopped beating `heartbeat_timeout_s` ago.
 
-        Opening a workspace does this (unless its database is read-only), so a run left
+        Opening a workspace does this (unless it is opened, or its database is, read-only),
+        so a run left
         behind by a killed process does not stay `Running` forever. Silence is measured on
         the database's clock, so a process whose clock is off fails no run that beats.
         Returns the ids of the runs this call failed (each lost run is failed once,
@@ -207,34 +234,49 @@ class Workspace:
         return self._heartbeat
 
     def with_storage(self, storage_uri: str) -> Workspace:
-        """This workspace with another storage root (the same records)."""
+        """This workspace with another storage root (the same records), opened anew."""
         from dataclasses import replace
 
         return Workspace._from(
-            replace(self._config, storage_uri=storage_uri), s3_client=self._s3_client
+            replace(self._config, storage_uri=storage_uri),
+            s3_client=self._s3_client,
+            read_only=self._read_only,
         )
 
     # Ray may pickle a workspace into a task: the engine and the S3 client stay behind and
-    # are made again on the other side.
+    # are made again on the other side, on first use.
     def __getstate__(self) -> dict[str, Any]:
-        return {"_config": self._config}
+        return {"_config": self._config, "_read_only": self._read_only}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._bind(state["_config"], None)
+        self._bind(state["_config"], None, read_only=state.get("_read_only", False))
 
     @property
     def records(self) -> RecordStore:
-        """The record store (experiments, runs, metrics, file records)."""
+        """The record store (experiments, runs, metrics, file records).
+
+        Raises:
+            StorageError: the workspace is closed.
+        """
         if self._records is None:
-            self._open()
+            self._open()  # an unpickled copy; a closed workspace raises
         return self._records  # type: ignore[return-value]
 
     @property
     def artifacts(self) -> ArtifactStore:
-        """The artifact store (run files, and the sweep's checkpoints)."""
+        """The artifact store (run files, and the sweep's checkpoints).
+
+        Raises:
+            StorageError: the workspace is closed.
+        """
         if self._artifacts is None:
-            self._open()
+            self._open()  # an unpickled copy; a closed workspace raises
         return self._artifacts  # type: ignore[return-value]
+
+    @property
+    def read_only(self) -> bool:
+        """True if this workspace only reads: opened so, or its database cannot be written."""
+        return self.records.read_only
 
     @property
     def name(self) -> str:
@@ -292,13 +334,16 @@ class Workspace:
         }
 
     def close(self) -> None:
-        """Stop the heartbeat and release the database connections."""
+        """Stop the heartbeat and release the database connections; the workspace is then
+        closed (using it raises `StorageError`). Closing again does nothing."""
         if self._heartbeat is not None:
             self._heartbeat.close()
             self._heartbeat = None
         if self._records is not None:
             self._records.close()
             self._records = None
+        self._artifacts = None
+        self._closed = True
 
     def __repr__(self) -> str:
         return f"Workspace.create(name={self.name!r}, tracking_uri={redact(self.tracking_uri)!r})"

@@ -42,7 +42,7 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     from tracking.config import redact
     from tracking.export.mlflow import export_to_mlflow
 
-    ws = Workspace.from_config(args.config)
+    ws = Workspace.from_config(args.config, read_only=True)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:

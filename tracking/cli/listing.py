@@ -61,7 +61,7 @@ def _limit(text: str) -> int:
 
 
 def _experiments(args: argparse.Namespace, out: TextIO) -> int:
-    ws = Workspace.from_config(args.config)
+    ws = Workspace.from_config(args.config, read_only=True)
     try:
         summaries = ws.records.list_experiments()
     finally:
@@ -87,7 +87,7 @@ def _runs(args: argparse.Namespace, out: TextIO) -> int:
 
     order = RunOrder.parse(args.sort, descending=args.desc)
     status = parse_status(args.status)
-    ws = Workspace.from_config(args.config)
+    ws = Workspace.from_config(args.config, read_only=True)
     try:
         experiment = Experiment._of(ws, ws.records.get_experiment(args.experiment))
         metric_names, param_names = ws.records.list_columns(experiment.id)

@@ -222,7 +222,8 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
     from tracking.workspace import Workspace
 
     try:
-        workspace = Workspace.from_config(args.config)
+        # A reader: the portal never writes, not even by failing lost runs as it opens.
+        workspace = Workspace.from_config(args.config, read_only=True)
         app = create_app(
             workspace,
             token=token,

@@ -6,10 +6,13 @@ JSON its script polls afterwards always agree.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 from tracking.errors import NotFoundError
 from tracking.portal.encode import (
@@ -27,6 +30,7 @@ from tracking.records import (
     ExperimentRecord,
     ExperimentSummary,
     ModelRecord,
+    RunOrder,
     RunStatus,
     utcnow,
 )
@@ -47,23 +51,66 @@ def file_url(run_id: str, name: str) -> str:
 
 
 def experiment_summary(store: RecordStore, name: str) -> ExperimentSummary:
-    """The experiment called `name`, with its run count and best value.
+    """The experiment called `name`, with its run count, last activity and best value.
+
+    Reads this one experiment (a few index lookups), not every experiment of the workspace:
+    the charts poll it. The last activity is the latest start or end of its runs.
 
     Raises:
         NotFoundError: no experiment has that name.
     """
     record = store.get_experiment(name)
-    for summary in store.list_experiments():
-        if summary.experiment.id == record.id:
-            return summary
-    raise NotFoundError(f"no experiment named {name!r} in this workspace")
+    by_start = store.search_runs(record.id, order=_BY_START, limit=1)
+    latest = [row.run.start_time for row in by_start.rows]
+    end = _latest_end(store, record.id)
+    if end is not None:
+        latest.append(end)
+    best = None
+    if record.primary_metric is not None:
+        found = best_run(store, record, record.primary_metric)
+        best = found["value"] if found else None
+    return ExperimentSummary(record, by_start.total, max(latest, default=None), best)
+
+
+_BY_START = RunOrder("field", "start_time", descending=True)
+_BY_END = RunOrder("field", "end_time", descending=True)
+
+
+def _latest_end(store: RecordStore, experiment_id: int) -> datetime | None:
+    """The latest end time of the experiment's runs (None: none has ended)."""
+    page = store.search_runs(experiment_id, order=_BY_END, limit=1)
+    if page.rows and page.rows[0].run.end_time is None:
+        # PostgreSQL sorts a missing end (a running run) first when descending: skip those.
+        skip = running_count(store, experiment_id)
+        page = store.search_runs(experiment_id, order=_BY_END, limit=1, offset=skip)
+    return page.rows[0].run.end_time if page.rows else None
+
+
+# An experiment's id and name never change (experiments are neither renamed nor deleted),
+# so each store's id -> name map is kept, and the record itself read fresh by name.
+_NAMES: WeakKeyDictionary[RecordStore, dict[int, str]] = WeakKeyDictionary()
+_NAMES_LOCK = threading.Lock()
 
 
 def experiment_by_id(store: RecordStore, experiment_id: int) -> ExperimentRecord:
-    for summary in store.list_experiments():
-        if summary.experiment.id == experiment_id:
-            return summary.experiment
-    raise NotFoundError(f"no experiment with id {experiment_id}")
+    """The experiment with this id.
+
+    The store reads experiments by name only: the first lookup of an id lists the
+    experiments once; later ones read the one experiment by its name.
+
+    Raises:
+        NotFoundError: no experiment has that id.
+    """
+    with _NAMES_LOCK:
+        name = _NAMES.get(store, {}).get(experiment_id)
+    if name is None:
+        names = {s.experiment.id: s.experiment.name for s in store.list_experiments()}
+        with _NAMES_LOCK:
+            _NAMES.setdefault(store, {}).update(names)
+        name = names.get(experiment_id)
+        if name is None:
+            raise NotFoundError(f"no experiment with id {experiment_id}")
+    return store.get_experiment(name)
 
 
 def columns(store: RecordStore, experiment_id: int) -> Columns:

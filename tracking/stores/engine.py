@@ -27,41 +27,55 @@ _SCHEMA_LOCK_ID = 0x7261_7973  # "rays"
 log = logging.getLogger(__name__)
 
 
-def create_engine(uri: str, *, base_dir: Path | None = None) -> sa.Engine:
+def create_engine(uri: str, *, base_dir: Path | None = None, read_only: bool = False) -> sa.Engine:
     """An engine for a `sqlite:///path` or `postgresql://...` URI.
 
-    A relative SQLite path resolves against `base_dir` (the folder of the workspace's
-    config file), and its folder is created. A SQLite file that cannot be written, or whose
-    folder cannot (a read-only mount), is opened read-only (see `_read_only_args`).
+    The URI's scheme is checked against the record store's one table
+    (`tracking.stores.BACKENDS`); what follows is set up by SQLAlchemy dialect. A relative
+    SQLite path resolves against `base_dir` (the folder of the workspace's config file), and
+    its folder is created. A SQLite file that cannot be written, or whose folder cannot (a
+    read-only mount), is opened read-only (see `_read_only_args`).
+
+    Args:
+        read_only: mark the engine for reading only (`tracking_read_only`): the store
+            refuses writes at once and `ensure_schema` never upgrades it.
+
+    Raises:
+        ConfigError: the scheme has no backend (the message lists those that do), the URI
+            is not a database URL, or its driver is not installed.
+        StorageError: the folder of a SQLite file cannot be made.
     """
+    from tracking.stores import scheme_of, unsupported_scheme
+
+    scheme_of(uri)
     try:
         url = sa.make_url(uri)
     except sa_exc.ArgumentError:
         raise ConfigError(f"tracking URI {redact(uri)!r} is not a database URL") from None
     if url.drivername.split("+")[0] == "postgres":  # the spelling many tools print
         url = url.set(drivername=url.drivername.replace("postgres", "postgresql", 1))
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        return _sqlite_engine(url, base_dir)
-    if backend == "postgresql":
-        if url.drivername == "postgresql" and importlib.util.find_spec("psycopg"):
-            url = url.set(drivername="postgresql+psycopg")
-        try:
-            return sa.create_engine(url, pool_pre_ping=True)
-        except ModuleNotFoundError as err:
-            raise ConfigError(
-                f"tracking URI {url.render_as_string()!r} needs a PostgreSQL driver: "
-                f"pip install 'raysweep[postgres]' ({err})"
-            ) from None
-        except sa_exc.NoSuchModuleError:
-            raise ConfigError(
-                f"tracking URI {url.render_as_string()!r} names a driver SQLAlchemy does not "
-                "have: use postgresql:// (psycopg) or postgresql+<an installed driver>://"
-            ) from None
-    raise ConfigError(
-        f"tracking URI {redact(uri)!r} has an unsupported scheme {url.drivername!r}: "
-        "use sqlite:///path or postgresql://user@host/database"
-    )
+    make = _ENGINES.get(url.get_backend_name())
+    if make is None:  # a scheme of the table that no dialect here sets up
+        raise unsupported_scheme(uri, url.get_backend_name())
+    options = {"tracking_read_only": True} if read_only else {}
+    return make(url, base_dir, options)
+
+
+def _postgresql_engine(url: sa.URL, _base_dir: Path | None, options: dict[str, Any]) -> sa.Engine:
+    if url.drivername == "postgresql" and importlib.util.find_spec("psycopg"):
+        url = url.set(drivername="postgresql+psycopg")
+    try:
+        return sa.create_engine(url, pool_pre_ping=True, execution_options=options)
+    except ModuleNotFoundError as err:
+        raise ConfigError(
+            f"tracking URI {url.render_as_string()!r} needs a PostgreSQL driver: "
+            f"pip install 'raysweep[postgres]' ({err})"
+        ) from None
+    except sa_exc.NoSuchModuleError:
+        raise ConfigError(
+            f"tracking URI {url.render_as_string()!r} names a driver SQLAlchemy does not "
+            "have: use postgresql:// (psycopg) or postgresql+<an installed driver>://"
+        ) from None
 
 
 def sqlite_path(url: sa.URL, base_dir: Path | None) -> Path:
@@ -80,7 +94,7 @@ def sqlite_path(url: sa.URL, base_dir: Path | None) -> Path:
     return path if path.is_absolute() else (base_dir or Path.cwd()) / path
 
 
-def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
+def _sqlite_engine(url: sa.URL, base_dir: Path | None, options: dict[str, Any]) -> sa.Engine:
     path = sqlite_path(url, base_dir)
     read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
     try:
@@ -94,7 +108,10 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
         **(
             _read_only_args(path)
             if read_only
-            else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+            else {
+                "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S},
+                "execution_options": options,
+            }
         ),
     )
 
@@ -118,6 +135,13 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+# SQLAlchemy dialect -> how its engine is made (the scheme was checked before).
+_ENGINES: dict[str, Callable[[sa.URL, Path | None, dict[str, Any]], sa.Engine]] = {
+    "sqlite": _sqlite_engine,
+    "postgresql": _postgresql_engine,
+}
 
 
 def _read_only_args(path: Path) -> dict[str, Any]:
@@ -153,9 +177,10 @@ def ensure_schema(engine: sa.Engine, *, storage_root: str | None = None) -> None
     A database at this release's version costs one read. A new one gets its tables; a
     SQLite file of an older version is copied to `<file>.bak-<version>` and upgraded; an
     older PostgreSQL database is left alone (other clients may still run the release that
-    wrote it) and refused with the command that upgrades it, as is an older read-only
-    SQLite file. Creating and upgrading hold the schema lock (PostgreSQL's advisory lock,
-    SQLite's write lock), so two processes do either once.
+    wrote it) and refused with the command that upgrades it, as is an older SQLite file that
+    is read-only or opened for reading (`create_engine(read_only=True)`). Creating and
+    upgrading hold the schema lock (PostgreSQL's advisory lock, SQLite's write lock), so two
+    processes do either once.
 
     Raises:
         SchemaError: the schema is newer than this release, or an older PostgreSQL or

@@ -50,8 +50,8 @@ def not_readable(path: str, detail: str) -> SchemaError:
 
 def read_only(path: str) -> StorageError:
     return StorageError(
-        f"the tracking database {path} is read-only (its file or folder cannot be "
-        "written): this workspace can be read, not changed"
+        f"the tracking database {path} is read-only (opened for reading, or its file or "
+        "folder cannot be written): this workspace can be read, not changed"
     )
 
 
