@@ -111,6 +111,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for text, unit, size, value, test, shape in checks
     ]
+    out += portal_load_targets(result.get("portal_load", []))
     imported = result["import_tracking_s"]
     out.append(
         {
@@ -121,6 +122,45 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "met": imported < 0.5,
         }
     )
+    return out
+
+
+def portal_load_targets(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Issue 19's portal goals, per worker count, at the largest size measured."""
+    if not figures:
+        return []
+    last = max(figures, key=lambda f: f["runs"])
+    goals, at = last["goals"], f"{last['runs']:,} runs"
+    out = []
+    for row in last["rows"]:
+        errors = row["one"]["errors"] + row["many"]["errors"] + row["many"]["unfinished"]
+        workers = f"--workers {row['workers']}"
+        out += [
+            {
+                "target": f"portal {workers}: {last['clients']} clients' req/s >= "
+                f"{goals['scaling']}x one client's",
+                "at": at,
+                "measured": row["scaling"],
+                "shown": f"{row['scaling']:.2f}x",
+                "met": row["met"]["scaling"],
+            },
+            {
+                "target": f"portal {workers}: {last['clients']} clients' p99 <= "
+                f"{goals['p99_over_one_p50']:g}x one client's p50",
+                "at": at,
+                "measured": row["p99_over_one_p50"],
+                "shown": f"{row['p99_over_one_p50']:.1f}x (Little's bound "
+                f"{row['little_bound']:.1f}x)",
+                "met": row["met"]["p99"],
+            },
+            {
+                "target": f"portal {workers}: no errors under load",
+                "at": at,
+                "measured": errors,
+                "shown": f"{errors} errors",
+                "met": errors == 0,
+            },
+        ]
     return out
 
 
@@ -219,6 +259,24 @@ def portal_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def portal_load_section(figures: list[dict[str, Any]]) -> list[str]:
+    """The portal under 1 and 50 concurrent clients (issue 19), one table per size."""
+    from tests.bench.portal_load import kinds_table, table
+
+    lines: list[str] = []
+    for f in figures:
+        lines += [
+            f"## Portal under load: {f['runs']:,} runs, 1 client x {f['one_client_requests']} "
+            f"requests, then {f['clients']} clients x {f['requests_per_client']}",
+            "",
+            *table(f),
+            "",
+            *kinds_table(f),
+            "",
+        ]
+    return lines
+
+
 def targets_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["| target | at | measured | met |", "|---|---:|---:|:---:|"]
     for t in rows:
@@ -253,6 +311,7 @@ def markdown(result: dict[str, Any], plot_name: str) -> str:
         "",
         *portal_table(result["portal"]),
         "",
+        *portal_load_section(result.get("portal_load", [])),
         "## Targets of issue 6",
         "",
         *targets_table(result["targets"]),

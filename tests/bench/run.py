@@ -244,17 +244,35 @@ def portal_row(workspace: Any, runs: int, repeat: int) -> dict[str, Any]:
     return {"runs": runs, **{key: ms for key, (_, ms) in rows.items()}, "reps": repeat}
 
 
+def portal_load_row(base: Path, runs: int) -> dict[str, Any]:
+    """Issue 19's figures: `python -m tracking.portal --workers N` (1 and 2) under 1 and 50
+    clients, over the store's own database (see tests/bench/portal_load.py)."""
+    from tests.bench import portal_load
+
+    folder = base / f"portal-load-{runs}"
+    folder.mkdir()
+    config = portal_load.write_config(
+        folder, base / "ours" / "records.db", base / "ours" / "storage"
+    )
+    rows = [
+        portal_load.measure(config, runs, n, EXPERIMENT, folder / f"portal-{n}.log")
+        for n in portal_load.WORKER_COUNTS
+    ]
+    return portal_load.result(rows, runs)
+
+
 def store_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dict[str, Any]:
     stores = Stores(plan, base, databases)
-    store_rows, portal_rows = [], []
+    store_rows, portal_rows, load_rows = [], [], []
     for size in plan.stores:
         row = stores.grow(size)
         row.update(stores.queries(size))
         store_rows.append(row)
         if size in plan.portals:
             portal_rows.append(portal_row(stores.workspace, size, plan.portal_reps))
+            load_rows.append(portal_load_row(base, size))
     stores.workspace.close()
-    return {"store": store_rows, "portal": portal_rows}
+    return {"store": store_rows, "portal": portal_rows, "portal_load": load_rows}
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -291,6 +309,13 @@ def notes(plan: Plan, quick: bool) -> list[str]:
         f"workspace, urllib requests; median of {plan.portal_reps} after a warm-up. The "
         "chart data's first request (the portal keeps it once read) is the median over 6 "
         "different charts.",
+        "Portal under load (issue 19): `python -m tracking.portal --workers N` (N = 1, 2) "
+        "in its own processes over the same database; one asyncio client process, each "
+        "client one kept-alive connection with no think time, cycling through the "
+        "experiment page, runs page 1 by rmse, the page at 50% by rmse and /api/experiments; "
+        "after a warm-up, 1 client x 200 requests, then 50 clients x 40 (a phase stops "
+        "after 120 s). Little's bound: with no think time, 50 clients' mean latency is 50 / "
+        "their throughput, so p99 / one-client p50 cannot be below it.",
     ]
     if quick:
         out.append(

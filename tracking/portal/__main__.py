@@ -6,6 +6,9 @@ one given with `--token` is visible to every user of the machine (`ps`, /proc/PI
 so the program warns about it. Bad input (a malformed config, a port in use, a public
 address without a token, a short token) ends the program with one line on stderr and a
 non-zero exit code, not a traceback.
+
+`--workers N` serves from N processes sharing the listening socket (see
+`tracking.portal.workers`); the default, 1, serves from this process.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tracking.portal.security import MIN_TOKEN_LENGTH
 TOKEN_VARIABLE = "TRACKING_PORTAL_TOKEN"
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 1
+MAX_WORKERS = 64
 
 
 class PortalExit(Exception):
@@ -105,6 +109,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="N",
         help="file downloads served at once; one more is answered 503 with Retry-After "
         f"(default: {MAX_DOWNLOADS})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes serving requests, each with its own connection to the workspace "
+        "(default: %(default)s; more use more cores under many concurrent users)",
     )
     return parser.parse_args(argv)
 
@@ -199,7 +211,8 @@ def _warn(message: str) -> None:
     print(f"tracking-portal: warning: {message}", file=sys.stderr, flush=True)
 
 
-def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
+def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
+    """Serve as `argv` says until stopped; the exit code."""
     args = parse_args(argv)
     token = access_token(args, environ)
     if not is_loopback(args.host) and not token:
@@ -209,42 +222,55 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
         )
     if not 0 <= args.port <= 65535:
         raise PortalExit(f"tracking-portal: port {args.port} is not accepted: use 0 to 65535")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise PortalExit(
+            f"tracking-portal: --workers {args.workers} is not accepted: use 1 to {MAX_WORKERS}"
+        )
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (the workers import it; a missing one is said here)
 
-        from tracking.portal.app import create_app
+        from tracking.portal.workers import AppSpec, Supervisor, build_app, serve
     except ModuleNotFoundError as err:
         raise PortalExit(
             f"tracking-portal: the portal needs {err.name}, which raysweep installs: "
             "pip install --force-reinstall raysweep"
         ) from None
     from tracking.errors import TrackingError
-    from tracking.workspace import Workspace
 
+    spec = AppSpec(
+        config=args.config,
+        token=token,
+        allowed_hosts=tuple(allowed_hosts(args.host, args.allowed_host, token=token)),
+        refresh_seconds=args.refresh,
+        max_downloads=args.max_downloads,
+    )
     try:
-        # A reader: the portal never writes, not even by failing lost runs as it opens.
-        workspace = Workspace.from_config(args.config, read_only=True)
-        app = create_app(
-            workspace,
-            token=token,
-            allowed_hosts=allowed_hosts(args.host, args.allowed_host, token=token),
-            refresh_seconds=args.refresh,
-            max_downloads=args.max_downloads,
-        )
+        # Built here with one worker or many: a bad config or workspace is one line from
+        # this process, not one from each worker.
+        workspace, app = build_app(spec)
     except TrackingError as err:
         raise PortalExit(f"tracking-portal: {err}") from None
-    sock = _bind(args.host, args.port)
+    try:
+        sock = _bind(args.host, args.port)
+    except PortalExit:
+        workspace.close()
+        raise
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
+    workers = f" ({args.workers} workers)" if args.workers > 1 else ""
     print(
         f"tracking-portal: workspace {workspace.name!r} at http://{shown}:{port}/"
-        + (" (token required)" if token else ""),
+        + (" (token required)" if token else "")
+        + workers,
         file=sys.stderr,
         flush=True,
     )
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        if args.workers == 1:
+            serve(app, sock, spec.threads)
+            return 0
+        workspace.close()  # each worker opens its own
+        return Supervisor(spec, sock, args.workers).run()
     finally:
         sock.close()
         workspace.close()
@@ -253,13 +279,12 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script's entry point; returns the exit code."""
     try:
-        run(argv, os.environ)
+        return run(argv, os.environ)
     except PortalExit as stop:
         print(stop, file=sys.stderr)
         return stop.code
     except KeyboardInterrupt:
         return 0
-    return 0
 
 
 if __name__ == "__main__":
