@@ -58,7 +58,7 @@ from sweep.trialops import Op as _Op
 from sweep.trialops import error_text as _error_text
 from sweep.trialops import where_of as _where
 from sweep.writer import Writer
-from tracking import Experiment, Run
+from tracking import Experiment, NotFoundError, Run
 from tracking.records import RunStatus, utcnow
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ log = logging.getLogger(__name__)
 BATCH_WINDOW_S = 1.0
 STOPPED_BY = "stopped_by"
 STOPPED_AT = "stopped_at_iteration"
+INTERRUPTED = "interrupted"  # `stopped_by` of a run canceled because its sweep was (Ctrl+C)
 _UNFINISHED = {"PENDING", "PAUSED"}  # Tune's statuses of trials it has not run to the end
 _SKIPPED_KEYS = {*AUTO_RESULT_KEYS, "trial_id", "experiment_tag", "done", "should_checkpoint"}
 
@@ -123,6 +124,7 @@ class TrackingCallback(tune.Callback):
         self._logged: dict[str, int] = {}  # trial id -> last training iteration logged
         # Known on Tune's event loop only:
         self._started: dict[str, datetime] = {}  # trial id -> when it started
+        self._live: dict[str, Trial] = {}  # trial id -> the trial, started and not ended
         self._stops: dict[str, dict[str, str]] = {}  # trial id -> what stopped it, and when
         self._watch: _StopWatch | None = None
         self._scheduler: Any = None
@@ -148,7 +150,8 @@ class TrackingCallback(tune.Callback):
         # Tune pickles its callbacks into storage: no thread, lock or queue, and no
         # workspace (its database URL may hold a password): the restoring driver attaches
         # its own (sweep.attach). Nor Tune's scheduler or stopper: they are found again.
-        empty = {"_writer": None, "_recorder": None, "_watch": None, "_scheduler": None}
+        empty: dict[str, Any] = {"_writer": None, "_recorder": None, "_watch": None}
+        empty.update(_scheduler=None, _live={})
         return {**self.__dict__, **empty, "_bound": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -208,6 +211,25 @@ class TrackingCallback(tune.Callback):
             self._writer.close()
             self._writer = None
 
+    def cancel_unfinished(self) -> None:
+        """End the runs of every trial that started and has not ended `Canceled` (property
+        `stopped_by`: `interrupted`), and wait until that is written: the sweep was stopped
+        (Ctrl+C). Cells a packed trial finished keep their runs; the others get one each."""
+        for trial_id, trial in list(self._live.items()):
+            where = {STOPPED_BY: INTERRUPTED}
+            self._submit(
+                _Op(
+                    "end",
+                    trial,
+                    "cancel its run",
+                    started=self._started.pop(trial_id, None),
+                    status=RunStatus.CANCELED,
+                    where=where,
+                )
+            )
+        self._live.clear()
+        self.flush()
+
     # -- hooks (on Tune's event loop: they only queue writes) ----------------------------
     def setup(self, *args: Any, **info: Any) -> None:
         import ray
@@ -224,6 +246,7 @@ class TrackingCallback(tune.Callback):
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         now = self._started[trial.trial_id] = utcnow()
+        self._live[trial.trial_id] = trial
         known = self._runs.get(trial.trial_id)
         if known is None and self._fresh:
             count = len(self._cells(trial.config))
@@ -239,9 +262,27 @@ class TrackingCallback(tune.Callback):
                     "call",
                     trial,
                     "re-attach its runs",
-                    call=lambda: recorder.reattach(trial, known, now),
+                    call=lambda: recorder.reattach(trial, self._renewed(known), now),
                 )
             )
+
+    def _renewed(self, known: list[str] | None) -> list[str] | None:
+        """A restored trial's run ids, each run canceled by an interrupted sweep replaced
+        by a new id: the cell gets a new run, and the canceled one stays as it ended."""
+        if not known:
+            return known
+        records = self._experiment.workspace.records
+        renewed = []
+        for run_id in known:
+            try:
+                record = records.get_run(run_id)
+            except NotFoundError:
+                renewed.append(run_id)
+                continue
+            interrupted = record.properties.get(STOPPED_BY) == INTERRUPTED
+            canceled = record.status is RunStatus.CANCELED and interrupted
+            renewed.append(str(uuid.uuid4()) if canceled else run_id)
+        return renewed
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
@@ -322,6 +363,7 @@ class TrackingCallback(tune.Callback):
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         where = _where(dict(trial.last_result or {}), self._job_id)
+        self._live.pop(trial.trial_id, None)
         stop = self._stops.pop(trial.trial_id, None)
         if self._watch is not None:
             self._watch.verdicts.pop(trial.trial_id, None)
@@ -340,6 +382,7 @@ class TrackingCallback(tune.Callback):
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         result = dict(trial.last_result or {})
+        self._live.pop(trial.trial_id, None)
         self._stops.pop(trial.trial_id, None)
         self._submit(
             _Op(
@@ -360,6 +403,8 @@ class TrackingCallback(tune.Callback):
         self.interrupted = bool(self._started) or any(
             getattr(trial, "status", None) in _UNFINISHED for trial in trials
         )
+        if self.interrupted:
+            self.cancel_unfinished()  # not left Running until a heartbeat check fails them
         self.flush()
 
 

@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
+from sweep.cellruns import (
+    SWEEP_CELL,
+    SWEEP_RUN,
+    cell_counts,
+    cells_frame,
+    completed_cells,
+    last_tune_run,
+    runs_of,
+)
 from sweep.claim import Claim, acquire
 from sweep.data import Dataset, load_dataset
 from sweep.errors import SweepInputError
 from sweep.parent import FAILED_CELLS, TRAINED_CELLS
+from sweep.raystart import check_reachable, connect_ray, tune_quiet
 from sweep.spec import SweepSpec
+from sweep.status import Status
 from tracking import Experiment, Run, TrackingError, Workspace
-from tracking.records import SWEEP_RUN as HYPERDRIVE
-from tracking.records import RunRecord, RunStatus
+from tracking.records import RunStatus
 
 if TYPE_CHECKING:
     import pandas as pd
     from ray.tune import ResultGrid
     from ray.tune.experiment import Trial
-
-SWEEP_RUN = "sweep.tune_run"
-SWEEP_CELL = "sweep.cell"
 
 
 @dataclass(frozen=True)
@@ -40,17 +42,30 @@ class SweepResult:
     # earlier ones'), one row each, in `Experiment.to_dataframe`'s MLflow-style columns.
     runs: pd.DataFrame
     trained: int  # cells trained by this call (a resumed sweep: by its Tune run)
-    failed: int  # of those, cells whose run did not complete
+    failed: int  # of those, cells whose run did not complete (nor was canceled)
     reused: int  # cells skipped because a completed run already had them
     tracking_errors: tuple[str, ...] = ()
     result_grid: ResultGrid | None = None  # Ray Tune's results of the sweep's last Tune run
     # The sweep's `hyperdrive` run, whose children are the cells it trained (see
     # sweep.parent); None when it trained nothing (every cell was done already).
     parent_run: Run | None = None
+    # Stopped early (Ctrl+C): the runs in flight were canceled; `--resume` finishes it.
+    interrupted: bool = False
+    canceled: int = 0  # of the cells trained, those whose run was canceled
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and not self.tracking_errors
+        return self.failed == 0 and not self.tracking_errors and not self.interrupted
+
+    def __repr__(self) -> str:  # short: never the runs' whole table
+        best = None if self.best_run is None else self.best_run.id
+        counts = f"trained={self.trained}, failed={self.failed}, reused={self.reused}"
+        return f"SweepResult(experiment={self.experiment.name!r}, {counts}, best_run={best!r})"
+
+    def _repr_html_(self) -> str:
+        from sweep.notebook import sweep_html
+
+        return sweep_html(self)
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class PreparedSweep:
     reused: int = 0
     claim: Claim | None = None  # the experiment is this sweep's until `execute` ends
     name: str = ""  # the sweep's name: its new Tune run's
+    status: Status | None = None  # told what the sweep does, as it does it
 
 
 def sweep_name(experiment: str) -> str:
@@ -72,58 +88,83 @@ def sweep_name(experiment: str) -> str:
     return f"{experiment}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S-%f}"
 
 
-def prepare(
-    spec: SweepSpec,
-    workspace: Workspace | None = None,
-    *,
-    runtime_env: Mapping[str, Any] | None = None,
-) -> PreparedSweep:
-    """Check everything a sweep needs before Ray starts, then claim its experiment.
+@dataclass(frozen=True)
+class CheckedSweep:
+    """A sweep whose inputs have all passed their checks; nothing written, no Ray."""
 
-    While another sweep of the experiment runs (from any driver), this waits for it to end,
-    saying so on stderr, so that it trains only what that sweep left (see `sweep.claim`).
+    spec: SweepSpec
+    workspace: Workspace
+    data: Dataset
+    done: frozenset[str]  # cell keys with a completed run, as read before any claim
 
-    Args:
-        runtime_env: Ray's runtime environment for the sweep's job (passed to `ray.init`).
+
+def check(spec: SweepSpec, workspace: Workspace | None = None) -> CheckedSweep:
+    """Every check of a sweep's inputs, before Ray starts and before anything is written.
 
     Raises:
-        SweepInputError: bad data, grid or estimator; a `runtime_env` for a Ray already
-            connected in this process.
+        SweepInputError: bad data, grid or estimator; a cluster address nothing answers at.
         TrackingError: the workspace config, database or storage is unusable.
     """
     ws = workspace or Workspace.from_config(spec.config)
     if spec.storage:
         ws = ws.with_storage(spec.storage)
     if spec.address and spec.address != "auto":
-        _check_reachable(spec.address)
+        check_reachable(spec.address)
     data = load_dataset(spec.data, seed=spec.seed, s3_endpoint_url=ws.config.s3_endpoint_url)
     ws.artifacts.check_writable()
+    known = ws.experiments.get(spec.experiment)  # read only: a new experiment is made later
+    done = completed_cells(known) if known is not None else set()
+    return CheckedSweep(spec, ws, data, frozenset(done))
+
+
+def prepare(
+    spec: SweepSpec | CheckedSweep,
+    workspace: Workspace | None = None,
+    *,
+    runtime_env: Mapping[str, Any] | None = None,
+    status: Status | None = None,
+) -> PreparedSweep:
+    """Check everything a sweep needs (see `check`), start or join Ray, then claim its
+    experiment. When every cell of the grid already has a completed run, Ray is not
+    started and nothing is claimed: the prepared sweep has nothing to do.
+
+    While another sweep of the experiment runs (from any driver), this waits for it to end,
+    saying so on stderr, so that it trains only what that sweep left (see `sweep.claim`).
+
+    Args:
+        spec: the sweep, or one that `check` has passed.
+        runtime_env: Ray's runtime environment for the sweep's job (passed to `ray.init`).
+        status: told what happens, as it happens (Ray starting, say).
+
+    Raises:
+        SweepInputError: bad data, grid or estimator; Ray cannot be started or joined; a
+            `runtime_env` for a Ray already connected in this process.
+        TrackingError: the workspace config, database or storage is unusable.
+    """
+    checked = spec if isinstance(spec, CheckedSweep) else check(spec, workspace)
+    spec, ws, data = checked.spec, checked.workspace, checked.data
+    status = status or Status(quiet=True)
+    cells = spec.cells()
+    name = sweep_name(spec.experiment)
+    if all(spec.cell_key(cell) in checked.done for cell in cells):
+        experiment = Experiment(ws, spec.experiment)  # it exists: only its metric is set
+        experiment.set_primary_metric(spec.metric, spec.mode)
+        return PreparedSweep(spec, ws, experiment, data, [], len(cells), None, name, status)
     # Last: a refused connection (say, no token) writes nothing.
-    connect_ray(spec.address, runtime_env)
+    connect_ray(spec.address, runtime_env, status)
     # Every check has passed: only now is anything written to the workspace.
     experiment = Experiment(ws, spec.experiment)
     experiment.set_primary_metric(spec.metric, spec.mode)
-    name = sweep_name(spec.experiment)
     claim = acquire(experiment, name)
     try:  # the cells done are read under the claim: no other sweep adds to them now
         done = completed_cells(experiment)
     except BaseException:
         claim.release()
         raise
-    cells = spec.cells()
     todo = [cell for cell in cells if spec.cell_key(cell) not in done]
-    return PreparedSweep(spec, ws, experiment, data, todo, len(cells) - len(todo), claim, name)
-
-
-def cell_runs(experiment: Experiment, status: str | None = None) -> Iterator[Run]:
-    """The runs of the experiment's sweep cells, newest first: children of the sweeps'
-    parent runs (and top-level ones, recorded before sweeps had parents)."""
-    return experiment.get_runs(properties=SWEEP_CELL, include_children=True, status=status)
-
-
-def completed_cells(experiment: Experiment) -> set[str]:
-    """The cell keys of the experiment's completed sweep runs."""
-    return {run.properties[SWEEP_CELL] for run in cell_runs(experiment, "Completed")}
+    return PreparedSweep(
+        spec, ws, experiment, data, todo, len(cells) - len(todo), claim, name, status
+    )
 
 
 def run_sweep(
@@ -154,54 +195,9 @@ def run_sweep(
         spec = SweepSpec.create(**options)
     elif options:
         raise SweepInputError(f"give either a spec or options, not both: {sorted(options)}")
-    return execute(prepare(spec, workspace, runtime_env=runtime_env), progress=progress)
-
-
-def connect_ray(address: str | None, runtime_env: Mapping[str, Any] | None = None) -> None:
-    """Start a local Ray instance, or connect to the cluster at `address`.
-
-    The workers' output (a trainable's prints, its tracebacks) reaches this process's
-    console, as Ray shows it by default.
-
-    Raises:
-        SweepInputError: nothing answers at `address`; a `runtime_env` for a Ray already
-            connected in this process (it cannot change).
-    """
-    import ray
-
-    if ray.is_initialized():
-        if runtime_env:
-            raise SweepInputError(
-                "Ray is already connected in this process, so run_sweep cannot give it a "
-                "runtime_env: pass runtime_env to your own ray.init(...) instead"
-            )
-        return
-    try:
-        ray.init(
-            address=address,
-            runtime_env=dict(runtime_env) if runtime_env else None,
-            logging_level=logging.ERROR,  # Ray's own driver-side logs; not the workers'
-            include_dashboard=False if address is None else None,
-        )
-    except Exception as err:  # Ray raises several kinds: refused, no token, wrong version
-        text = str(err).strip()
-        # Ray's messages run to several sentences of advice: the first says what is wrong.
-        message = text.split(". ")[0].splitlines()[0] if text else type(err).__name__
-        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        raise SweepInputError(f"cannot connect to {where}: {message}") from None
-
-
-def _check_reachable(address: str) -> None:
-    parsed = urlparse(address if "://" in address else f"gcs://{address}")
-    default_port = 10001 if parsed.scheme == "ray" else 6379
-    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
-    try:
-        socket.create_connection((host, port), timeout=5).close()
-    except OSError as err:
-        raise SweepInputError(
-            f"the Ray cluster address {address!r} does not answer "
-            f"({host}:{port}: {err.strerror or err})"
-        ) from None
+    status = Status(quiet=not progress)
+    prepared = prepare(spec, workspace, runtime_env=runtime_env, status=status)
+    return execute(prepared, progress=progress)
 
 
 def trial_cells(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -235,18 +231,6 @@ def packs(cells: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     return [cells[i : i + size] for i in range(0, len(cells), size)]
 
 
-def _runs_of(experiment: Experiment, tune_run: str) -> list[RunRecord]:
-    """The runs that one Tune run of a sweep recorded."""
-    return experiment.workspace.records.find_runs_by_property(experiment.id, SWEEP_RUN, tune_run)
-
-
-def _last_tune_run(experiment: Experiment) -> str | None:
-    for run in cell_runs(experiment):
-        if SWEEP_RUN in run.properties:
-            return run.properties[SWEEP_RUN]
-    return None
-
-
 def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
     """Run a prepared sweep on Ray Tune (resuming its last Tune run if asked); then end its
     claim on the experiment.
@@ -263,16 +247,18 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
 
 
 def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
+    spec, experiment = prepared.spec, prepared.experiment
+    if not prepared.todo:  # every cell is done already: no Ray, no Tune run, no parent
+        return _result(prepared, trained=0, failed=0)
     from ray import tune
 
-    from sweep import attach, statecheck
+    from sweep import attach, notebook, statecheck
     from sweep.callback import TrackingCallback
     from sweep.parent import SweepParent
-    from sweep.progress import ProgressCallback
     from sweep.trainable import train_cells
 
-    spec, experiment = prepared.spec, prepared.experiment
-    connect_ray(spec.address)  # already connected by prepare(), unless called alone
+    status = prepared.status or Status(quiet=not progress)
+    connect_ray(spec.address, status=status)  # connected by prepare(), unless called alone
     from sweep.storage import tune_storage
 
     storage_path, filesystem = tune_storage(prepared.workspace)
@@ -301,8 +287,12 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         """Run a Tune run; returns whether Tune stopped it early (Ctrl+C)."""
         trackers = [c for c in callbacks if isinstance(c, TrackingCallback)]
         try:
-            with _tune_quiet():
+            with tune_quiet():
                 grids.append(tuner.fit())
+        except BaseException:  # a second Ctrl+C, say: the runs in flight end Canceled
+            for tracker in trackers:
+                tracker.cancel_unfinished()
+            raise
         finally:
             for tracker in trackers:
                 tracker.close()  # every record written before the results are read
@@ -312,12 +302,13 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
 
     todo = prepared.todo
     interrupted = False
-    previous = _last_tune_run(experiment) if spec.resume else None
+    previous = last_tune_run(experiment) if spec.resume else None
     try:
         if previous is not None:
             path = f"{storage_path}/{previous}"
             if tune.Tuner.can_restore(path, storage_filesystem=filesystem):
                 statecheck.verify(experiment, previous, path, filesystem)  # before any unpickling
+                status.say(f"restoring sweep {previous} from storage")
                 parent = open_parent(previous)
                 parent.adopt(previous)
                 tune_runs.append(previous)
@@ -331,7 +322,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                             callback.parent_run_id = parent.run_id
                     interrupted = fit(tuner, restored)
                 done = completed_cells(experiment)
-                ran = _runs_of(experiment, previous)
+                ran = runs_of(experiment, previous)
                 attempted = {run.properties.get(SWEEP_CELL) for run in ran}
                 todo = [c for c in todo if spec.cell_key(c) not in done | attempted]
 
@@ -345,9 +336,12 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                 parent_run=parent.run_id,
             )
             callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, name)]
-            if progress:
-                callbacks.append(ProgressCallback(len(todo), spec.metric, spec.mode))
             size = spec.pack_size(len(todo), trial_slots(spec))
+            status.say(_training(len(todo), prepared.reused, size))
+            if progress:
+                ws, started = prepared.workspace, status.wall_started
+                shown = notebook.progress_callback(len(todo), spec, ws, started=started)
+                callbacks.append(shown)
             tune_runs.append(name)
             tuner = tune.Tuner(
                 trainable,
@@ -364,13 +358,14 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                     callbacks=callbacks,
                     failure_config=tune.FailureConfig(max_failures=spec.max_failures),
                     verbose=0,
+                    progress_reporter=notebook.silent_tune_reporter(),  # keeps a cell's output
                 ),
             )
             # Tuner() has just written tuner.pkl: its digest goes on record before any trial
             # runs.
             statecheck.record_tuner_file(experiment, name, f"{storage_path}/{name}", filesystem)
             interrupted = fit(tuner, [tracker])
-        trained, failed = _cell_counts(experiment, tune_runs)
+        trained, failed, canceled = cell_counts(experiment, tune_runs)
     except BaseException as err:
         if parent is not None:
             if isinstance(err, KeyboardInterrupt):
@@ -383,6 +378,29 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         counts = {FAILED_CELLS: str(failed), TRAINED_CELLS: str(trained)}
         if problem := parent.finish(ended, properties=counts):
             tracker_errors.append(problem)
+    return _result(
+        prepared,
+        trained=trained,
+        failed=failed,
+        canceled=canceled,
+        interrupted=interrupted,
+        tracking_errors=tuple(tracker_errors),
+        result_grid=grids[-1] if grids else None,
+        parent_run=None if parent is None else parent.run,
+    )
+
+
+def _training(cells: int, reused: int, size: int) -> str:
+    """`training 10 cells (2 already done), 5 per trial`: what a new Tune run does."""
+    text = f"training {cells} cell{'s' if cells != 1 else ''}"
+    if reused:
+        text += f" ({reused} already done)"
+    return text + (f", {size} per trial" if size > 1 else "")
+
+
+def _result(prepared: PreparedSweep, **counts: Any) -> SweepResult:
+    """The sweep's result, read back from the records."""
+    spec, experiment = prepared.spec, prepared.experiment
     try:
         best: Run | None = experiment.get_best_run(spec.metric, mode=spec.mode)
     except TrackingError:
@@ -391,55 +409,6 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         experiment=experiment,
         best_run=best,
         runs=cells_frame(experiment),
-        trained=trained,
-        failed=failed,
         reused=prepared.reused,
-        tracking_errors=tuple(tracker_errors),
-        result_grid=grids[-1] if grids else None,
-        parent_run=None if parent is None else parent.run,
+        **counts,
     )
-
-
-def _cell_counts(experiment: Experiment, tune_runs: list[str]) -> tuple[int, int]:
-    """How many cells the sweep's Tune runs trained, and how many of those failed: none of
-    their runs completed (a resumed cell has a lost one too)."""
-    ran = [run for name in tune_runs for run in _runs_of(experiment, name)]
-    cells = {run.properties.get(SWEEP_CELL) for run in ran}
-    completed = {run.properties.get(SWEEP_CELL) for run in ran if run.status is RunStatus.COMPLETED}
-    return len(cells), len(cells - completed)
-
-
-def cells_frame(experiment: Experiment) -> pd.DataFrame:
-    """The experiment's runs but sweeps' parents, in `Experiment.to_dataframe`'s columns;
-    columns only parents had values in are left out."""
-    frame = experiment.to_dataframe()
-    cells = frame[frame["type"] != HYPERDRIVE].reset_index(drop=True)
-    empty = [
-        column
-        for column in cells.columns
-        if column.startswith(("params.", "metrics.", "tags.", "properties."))
-        and cells[column].isna().all()
-    ]
-    return cells.drop(columns=empty)
-
-
-# Ray Tune's own console tables and per-trial result files: the tracking records and our
-# progress line replace them. Tune reads these in the driver while it runs a sweep.
-_TUNE_QUIET = {"RAY_AIR_NEW_OUTPUT": "0", "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
-
-
-@contextmanager
-def _tune_quiet() -> Iterator[None]:
-    """While inside, Tune keeps quiet (unless the caller's environment says otherwise);
-    after, the environment is as it was: a notebook's later Tuners keep their loggers."""
-    before = {name: os.environ.get(name) for name in _TUNE_QUIET}
-    for name, value in _TUNE_QUIET.items():
-        os.environ.setdefault(name, value)
-    try:
-        yield
-    finally:
-        for name, old in before.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old

@@ -6,7 +6,13 @@ only place that reads the environment (`RAY_ADDRESS`) and the command line.
 
 Exit codes: 0 every trial completed; 1 a trial failed (or its record could not be written);
 2 bad input, reported on one line before Ray starts, or a sweep refused before any trial
-runs (a `--resume` of saved state that is not what the sweep's driver wrote).
+runs (a `--resume` of saved state that is not what the sweep's driver wrote); 130 stopped
+by Ctrl-C. The first Ctrl-C stops the sweep cleanly (the runs in flight end `Canceled`,
+the records are written, the summary says how to resume); a second one stops at once.
+
+What it does is said on stderr as it happens, each line with the seconds since it began
+(`[0.8s] starting Ray: local, 2 CPUs ...`). When every cell already has a completed run,
+Ray is not started.
 
 A second driver of an experiment that a sweep is running waits for that sweep to end (it
 says so on one line), then trains only the cells still to do.
@@ -18,20 +24,25 @@ import argparse
 import logging
 import os
 import re
+import shlex
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sweep.errors import SweepInputError, SweepRefusedError
 from sweep.spec import DEFAULT_ALPHAS, DEFAULT_ESTIMATOR, METRICS
+from sweep.status import Status
 from sweep.summary import print_summary
 
-if TYPE_CHECKING:
-    pass
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# The clock every elapsed time the user sees counts from (`python -m sweep.launch` has
+# imported the `sweep` package, half a second, before it gets here).
+STARTED = time.monotonic()
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SWEEP_FILE_BYTES = 1 << 20
 # Set by Ray's job supervisor for the driver of a submitted job.
 RAY_JOB_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
@@ -257,36 +268,83 @@ def held_logs(*names: str) -> Iterator[None]:
         logging.getLogger(record.name).handle(record)
 
 
+def resume_command(argv: Sequence[str]) -> str:
+    """The command that finishes an interrupted sweep: this one, with `--resume`."""
+    args = list(argv)
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["python", "-m", "sweep.launch", *args])
+
+
+@contextmanager
+def second_interrupt_exits() -> Iterator[None]:
+    """In the block, the first Ctrl-C raises KeyboardInterrupt (while Tune runs a sweep,
+    Tune's own handler takes it and stops the sweep cleanly, then gives Ctrl-C back);
+    the one after exits the process at once, with 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen = 0
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen > 1:
+            print("sweep: stopped at once", file=sys.stderr, flush=True)
+            os._exit(EXIT_INTERRUPTED)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    started = STARTED if argv is None else time.monotonic()  # the process's, or this call's
+    with second_interrupt_exits():
+        return _main(args, Status(started))
+
+
+def _main(argv: list[str], status: Status) -> int:
     from tracking import TrackingError
 
     try:
         options = options_from(argv, dict(os.environ))
-        from sweep.driver import execute, prepare
+        from sweep.driver import check, execute, prepare
         from sweep.spec import SweepSpec
 
         with held_logs("tracking", "sweep"):
-            prepared = prepare(SweepSpec.create(**options))
+            checked = check(SweepSpec.create(**options))
+        prepared = prepare(checked, status=status)
     except (SweepInputError, TrackingError, TypeError) as err:
         print(f"sweep: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:  # waiting for another sweep of the experiment, say
+    except KeyboardInterrupt:  # starting Ray, or waiting for another sweep of the experiment
         print("sweep: interrupted before any trial ran", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    again = resume_command(argv)
     try:
         result = execute(prepared)
     except SweepRefusedError as err:
         print(f"sweep: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("sweep: interrupted; rerun with --resume to finish it", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # a second Ctrl-C: Tune did not finish stopping the sweep
+        print(f"sweep: stopped; to finish it: {again}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # At once: not after Ray's orderly shutdown (seconds); the records are written,
+        # and a local Ray started here ends with this process.
+        os._exit(EXIT_INTERRUPTED)
     except Exception as err:  # one line, not a traceback: the runs hold the details
         print(f"sweep: failed: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)
         return EXIT_FAILED
-    print_summary(result, prepared.spec)
+    print_summary(result, prepared.spec, resume=again)
     for message in result.tracking_errors:
         print(f"sweep: tracking error: {message}", file=sys.stderr)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

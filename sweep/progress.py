@@ -1,10 +1,13 @@
-"""Progress of a sweep: a live bar on a terminal, plain lines otherwise."""
+"""Progress of a sweep: a live bar on a terminal, plain lines otherwise; and, when Ctrl+C
+stops it, a line that says so at once."""
 
 from __future__ import annotations
 
 import math
 import shutil
+import signal
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -27,6 +30,8 @@ class ProgressCallback(tune.Callback):
         metric: the metric to show the best value of; `mode` is 'min' or 'max'.
         stream: where to write (stderr by default).
         interval: seconds between plain lines when `stream` is not a terminal.
+        started: when the sweep began (`time.time()`): the bar's clock counts from there,
+            Ray's start-up included (default: when the bar appears).
     """
 
     def __init__(
@@ -37,6 +42,7 @@ class ProgressCallback(tune.Callback):
         *,
         stream: TextIO | None = None,
         interval: float = 5.0,
+        started: float | None = None,
     ) -> None:
         self.total = total
         self.metric = metric
@@ -50,6 +56,8 @@ class ProgressCallback(tune.Callback):
         self._interval = interval
         self._last_line = 0.0
         self._bar: Any = None
+        self._started = started
+        self._stopping = False  # Ctrl+C: the bar is closed and stays so
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_bar": None, "_stream": None}
@@ -59,6 +67,8 @@ class ProgressCallback(tune.Callback):
         return self._stream or sys.stderr
 
     def _show(self, *, force: bool = False) -> None:
+        if self._stopping:
+            return
         best = "-" if self.best is None else f"{self.best:.6g}"
         status = f"running {len(self.running)}, failed {self.failed}, best {self.metric} {best}"
         if self.stream.isatty():
@@ -75,6 +85,8 @@ class ProgressCallback(tune.Callback):
                     ncols=size.columns,
                     nrows=size.lines,
                 )
+                if self._started is not None:
+                    self._bar.start_t = self._bar.last_print_t = self._started
             self._bar.n = self.done + self.failed
             self._bar.set_postfix_str(status, refresh=True)
             return
@@ -82,6 +94,35 @@ class ProgressCallback(tune.Callback):
         if force or now - self._last_line >= self._interval:
             self._last_line = now
             print(f"runs {self.done + self.failed}/{self.total}: {status}", file=self.stream)
+
+    def setup(self, *args: Any, **info: Any) -> None:
+        # Tune has just put in its Ctrl+C handler, which stops the sweep after its current
+        # step and then gives Ctrl+C back: say so as it happens, not seconds later.
+        self._show(force=True)  # the bar (its clock running since the sweep began) now
+        if threading.current_thread() is not threading.main_thread():
+            return
+        tune_handler = signal.getsignal(signal.SIGINT)
+        if not callable(tune_handler):
+            return
+
+        def announce(signum: int, frame: Any) -> None:
+            self._stopping = True
+            self._close_bar()
+            elapsed = f"[{time.time() - self._started:.1f}s] " if self._started else ""
+            print(
+                f"{elapsed}stopping: the runs in flight will be canceled; "
+                "Ctrl-C again to stop at once",
+                file=self.stream,
+                flush=True,
+            )
+            tune_handler(signum, frame)
+
+        signal.signal(signal.SIGINT, announce)
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def on_trial_start(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
@@ -134,6 +175,4 @@ class ProgressCallback(tune.Callback):
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
         self._show(force=True)
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        self._close_bar()

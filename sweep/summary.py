@@ -24,19 +24,39 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def print_summary(result: SweepResult, spec: SweepSpec, *, top: int = 5) -> None:
+def print_summary(
+    result: SweepResult, spec: SweepSpec, *, top: int = 5, resume: str | None = None
+) -> None:
     """The counts, why cells failed, the leaderboard of the best runs, the best run, and
-    what to do next."""
+    what to do next.
+
+    Args:
+        resume: the command that finishes the sweep if it was interrupted (default: say
+            to rerun it with `--resume`).
+    """
     experiment, frame = result.experiment, result.runs
     completed, failures = grid_outcome(experiment, spec)
-    # Trained counts the cells this call completed; a failed cell is only counted as failed.
-    trained = max(0, completed - result.reused)
-    print(
-        f"\n{experiment.name}: {trained} trained, {len(failures)} failed, "
-        f"{result.reused} already done"
-    )
+    total = len(spec.cells())
+    if result.trained == 0 and result.reused == total and not result.interrupted:
+        print(
+            f"\nnothing to train: all {_cells(total)} of {experiment.name} are done; "
+            f"to train again use --experiment NEW_NAME"
+        )
+    else:
+        # Trained counts the cells this call completed; a failed cell is only counted failed.
+        trained = max(0, completed - result.reused)
+        print(
+            f"\n{experiment.name}: {trained} trained, {len(failures)} failed, "
+            f"{result.reused} already done"
+        )
     for line in failure_lines(failures):
         print(line)
+    if result.interrupted:
+        left = total - completed - len(failures)
+        print(
+            f"Interrupted (Ctrl-C): {_cells(result.canceled)} canceled while training, "
+            f"{_cells(left)} not done; to finish the sweep: {resume or 'rerun it with --resume'}"
+        )
     if result.best_run is None or frame.empty:
         print("No run has a finite value of the metric: no best run.")
         return

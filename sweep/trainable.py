@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import socket
@@ -110,6 +111,9 @@ def train_cells(
     import ray
     from ray import tune
 
+    # Ray Train logs a line per checkpoint at INFO, which reaches the user's terminal now
+    # that worker output does: its records say the same, quietly.
+    logging.getLogger("ray.train").setLevel(logging.WARNING)
     cells = config["cells"]
     where = {NODE_ID: ray.get_runtime_context().get_node_id(), "hostname": socket.gethostname()}
 

@@ -202,4 +202,5 @@ def test_a_sweep_left_unfinished_by_tune_is_interrupted(experiment: Experiment) 
     callback.close()
     assert callback.interrupted
     (run,) = experiment.get_runs()
-    assert run.status == "Running"  # the driver ends it; the heartbeat check, if it cannot
+    # Canceled at once, not left Running until a heartbeat check fails it as lost.
+    assert run.status == "Canceled" and run.properties["stopped_by"] == "interrupted"

@@ -1,0 +1,135 @@
+"""Start a local Ray instance or join a cluster for a sweep, saying so as it happens; keep
+Ray Tune's own console output out of the way while a sweep runs."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+from sweep.errors import SweepInputError
+from sweep.status import Status
+
+
+def local_cpus() -> int:
+    """The CPUs a local Ray instance will see: those this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def connect_ray(
+    address: str | None,
+    runtime_env: Mapping[str, Any] | None = None,
+    status: Status | None = None,
+) -> None:
+    """Start a local Ray instance, or connect to the cluster at `address`.
+
+    The workers' output (a trainable's prints, its tracebacks) reaches this process's
+    console, as Ray shows it by default. `status` is told what is happening and when Ray
+    is ready (nothing is said when Ray is already connected in this process).
+
+    Raises:
+        SweepInputError: nothing answers at `address`; a `runtime_env` for a Ray already
+            connected in this process (it cannot change).
+    """
+    from sweep.notebook import quiet_ray_import
+
+    with quiet_ray_import():  # in a notebook: none of the warnings Ray's import writes there
+        import ray
+
+    if ray.is_initialized():
+        if runtime_env:
+            raise SweepInputError(
+                "Ray is already connected in this process, so run_sweep cannot give it a "
+                "runtime_env: pass runtime_env to your own ray.init(...) instead"
+            )
+        return
+    status = status or Status(quiet=True)
+    doing = (
+        f"connecting to the Ray cluster at {address}"
+        if address
+        else f"starting Ray: local, {local_cpus()} CPUs"
+    )
+    try:
+        with status.during(doing):
+            ray.init(
+                address=address,
+                runtime_env=dict(runtime_env) if runtime_env else None,
+                logging_level=logging.ERROR,  # Ray's own driver-side logs; not the workers'
+                include_dashboard=False if address is None else None,
+            )
+    except Exception as err:  # Ray raises several kinds: refused, no token, wrong version
+        text = str(err).strip()
+        # Ray's messages run to several sentences of advice: the first says what is wrong.
+        message = text.split(". ")[0].splitlines()[0] if text else type(err).__name__
+        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+        raise SweepInputError(f"cannot connect to {where}: {message}") from None
+    if address is None:
+        # A Ray this process started is stopped before the interpreter's last steps (a
+        # notebook kernel's exit), not torn down by signals while it shuts down.
+        atexit.register(_stop_ray)
+    status.say(f"Ray ready: {describe_cluster()}")
+
+
+def _stop_ray() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+def describe_cluster() -> str:
+    """`2 CPUs`, or `3 nodes, 24 CPUs`: what the connected Ray offers."""
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+    shown = f"{cpus} CPU" if cpus == 1 else f"{cpus} CPUs"
+    return shown if nodes <= 1 else f"{nodes} nodes, {shown}"
+
+
+def check_reachable(address: str) -> None:
+    """Refuse, in one line, a cluster address at which nothing answers.
+
+    Raises:
+        SweepInputError: no connection within 5 seconds.
+    """
+    parsed = urlparse(address if "://" in address else f"gcs://{address}")
+    default_port = 10001 if parsed.scheme == "ray" else 6379
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as err:
+        raise SweepInputError(
+            f"the Ray cluster address {address!r} does not answer "
+            f"({host}:{port}: {err.strerror or err})"
+        ) from None
+
+
+# Ray Tune's own console tables and per-trial result files: the tracking records and our
+# progress line replace them. Tune reads these in the driver while it runs a sweep.
+_TUNE_QUIET = {"RAY_AIR_NEW_OUTPUT": "0", "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+
+
+@contextmanager
+def tune_quiet() -> Iterator[None]:
+    """While inside, Tune keeps quiet (unless the caller's environment says otherwise);
+    after, the environment is as it was: a notebook's later Tuners keep their loggers."""
+    before = {name: os.environ.get(name) for name in _TUNE_QUIET}
+    for name, value in _TUNE_QUIET.items():
+        os.environ.setdefault(name, value)
+    try:
+        yield
+    finally:
+        for name, old in before.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
