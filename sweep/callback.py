@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import numbers
-import sys
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -53,6 +52,9 @@ from ray.tune.result import AUTO_RESULT_KEYS
 from sweep import attach
 from sweep.cells import CELLS, NODE_ID, flatten, one_run
 from sweep.recorder import REMOVED_FILES, TRIAL_ID, CellParams, Properties, Recorder
+from sweep.stops import StopWatch as _StopWatch
+from sweep.stops import stopped_by as _stopped_by
+from sweep.stops import tune_controller as _tune_controller
 from sweep.storage import uri_of
 from sweep.trialops import Op as _Op
 from sweep.trialops import error_text as _error_text
@@ -406,71 +408,3 @@ class TrackingCallback(tune.Callback):
         if self.interrupted:
             self.cancel_unfinished()  # not left Running until a heartbeat check fails them
         self.flush()
-
-
-class _StopWatch(tune.Stopper):
-    """Tune's stopper, watched: what each trial's latest result said before Tune saw it.
-
-    Tune asks its stopper about every result before its scheduler, and marks the result
-    done (for every callback) once either says stop: only here is the trainable's own
-    `done` told apart from Tune's decision, and the stopper's from the scheduler's.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.verdicts: dict[str, tuple[bool, str | None]] = {}  # trial id -> (own done, stopper)
-
-    @classmethod
-    def install(cls, controller: Any) -> _StopWatch | None:
-        inner = getattr(controller, "_stopper", None)
-        if inner is None:
-            return None
-        watch = inner if isinstance(inner, cls) else cls(inner)
-        controller._stopper = watch
-        return watch
-
-    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
-        stop = bool(self.inner(trial_id, result))
-        name = type(self.inner).__name__ if stop else None
-        self.verdicts[trial_id] = (bool(result.get("done")), name)
-        return stop
-
-    def stop_all(self) -> bool:
-        return bool(self.inner.stop_all())
-
-
-def _tune_controller() -> Any:
-    """Tune's controller, which calls `setup` (two frames up in Ray 2.x), or None."""
-    frame = sys._getframe(1)
-    for _ in range(8):
-        if frame is None:
-            return None
-        owner = frame.f_locals.get("self")
-        if owner is not None and hasattr(owner, "scheduler_alg") and hasattr(owner, "_stopper"):
-            return owner
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
-
-
-def _stopped_by(
-    trial: Any, result: Mapping[str, Any], verdict: tuple[bool, str | None] | None, scheduler: Any
-) -> str | None:
-    """What stopped a trial on a result Tune marked done; None: the trial ended itself (or
-    used its scheduler's whole budget, `max_t`)."""
-    own_done, stopper = verdict if verdict is not None else (False, None)
-    if own_done:
-        return None
-    if stopper is not None:
-        return stopper
-    flat = flatten(result)
-    for key, limit in (getattr(trial, "stopping_criterion", None) or {}).items():
-        value = flat.get(key)
-        if isinstance(value, numbers.Real) and value >= limit:
-            return "RunConfig.stop"
-    if scheduler is None:
-        return "Tune"
-    max_t = getattr(scheduler, "_max_t", None) or getattr(scheduler, "_max_t_attr", None)
-    time_attr = getattr(scheduler, "_time_attr", "training_iteration")
-    if isinstance(max_t, numbers.Real) and flat.get(time_attr, 0) >= max_t:
-        return None  # the scheduler's budget for every trial: used in full
-    return type(scheduler).__name__
