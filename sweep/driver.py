@@ -246,9 +246,23 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
             prepared.claim.release()
 
 
+def _verify_saved_state(prepared: PreparedSweep) -> None:
+    """Check the last Tune run's saved state, as a resume would before restoring it."""
+    from sweep import statecheck
+    from sweep.storage import tune_storage
+
+    previous = last_tune_run(prepared.experiment)
+    if previous is None:
+        return
+    storage_path, filesystem = tune_storage(prepared.workspace)
+    statecheck.verify(prepared.experiment, previous, f"{storage_path}/{previous}", filesystem)
+
+
 def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     spec, experiment = prepared.spec, prepared.experiment
     if not prepared.todo:  # every cell is done already: no Ray, no Tune run, no parent
+        if spec.resume:
+            _verify_saved_state(prepared)  # asked to resume: tampered state still says so
         return _result(prepared, trained=0, failed=0)
     from ray import tune
 

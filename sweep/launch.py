@@ -301,6 +301,15 @@ def second_interrupt_exits() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _last_line(err: BaseException) -> str:
+    """What an error says, in one line: the last line of a message that holds a traceback
+    (Tune's errors do), else its first."""
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     started = STARTED if argv is None else time.monotonic()  # the process's, or this call's
@@ -338,7 +347,7 @@ def _main(argv: list[str], status: Status) -> int:
         # and a local Ray started here ends with this process.
         os._exit(EXIT_INTERRUPTED)
     except Exception as err:  # one line, not a traceback: the runs hold the details
-        print(f"sweep: failed: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)
+        print(f"sweep: failed: {type(err).__name__}: {_last_line(err)}", file=sys.stderr)
         return EXIT_FAILED
     print_summary(result, prepared.spec, resume=again)
     for message in result.tracking_errors:

@@ -3,7 +3,9 @@ stops it, a line that says so at once."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import shutil
 import signal
 import sys
@@ -68,6 +70,7 @@ class ProgressCallback(tune.Callback):
 
     def _show(self, *, force: bool = False) -> None:
         if self._stopping:
+            self._close_bar()  # here, on Tune's loop: never from the signal handler
             return
         best = "-" if self.best is None else f"{self.best:.6g}"
         status = f"running {len(self.running)}, failed {self.failed}, best {self.metric} {best}"
@@ -106,15 +109,18 @@ class ProgressCallback(tune.Callback):
             return
 
         def announce(signum: int, frame: Any) -> None:
+            # A signal handler runs between two bytecodes of whatever the loop was doing,
+            # say writing the bar to this stream: writing through the stream's buffer here
+            # would raise "reentrant call". The line goes to its file descriptor directly,
+            # and the bar is closed on Tune's loop (`_show`, `on_experiment_end`).
             self._stopping = True
-            self._close_bar()
             elapsed = f"[{time.time() - self._started:.1f}s] " if self._started else ""
-            print(
-                f"{elapsed}stopping: the runs in flight will be canceled; "
-                "Ctrl-C again to stop at once",
-                file=self.stream,
-                flush=True,
+            line = (
+                f"\n{elapsed}stopping: the runs in flight will be canceled; "
+                "Ctrl-C again to stop at once\n"
             )
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.write(self.stream.fileno(), line.encode())
             tune_handler(signum, frame)
 
         signal.signal(signal.SIGINT, announce)
