@@ -122,7 +122,9 @@ class TrackingCallback(tune.Callback):
         self._token = attach.token_for(experiment)
         self._cells = cells
         self._properties = properties
-        self._runs: dict[str, list[str]] = {}  # trial id -> its runs' ids: the state Tune saves
+        # Trial id -> its runs' ids, as this callback gave them (Tune's loop); `get_state`
+        # adds the recorder's (re-attached trials), read after a flush.
+        self._runs: dict[str, list[str]] = {}
         self._logged: dict[str, int] = {}  # trial id -> last training iteration logged
         # Known on Tune's event loop only:
         self._started: dict[str, datetime] = {}  # trial id -> when it started
@@ -140,11 +142,13 @@ class TrackingCallback(tune.Callback):
     def get_state(self) -> dict[str, Any]:
         # Written records first: a restored sweep never believes in a run it has not got.
         self.flush()
+        if self._recorder is not None:  # its map has the re-attached trials' ids too
+            self._runs.update(self._recorder.runs())
         return {"runs": {k: list(v) for k, v in self._runs.items()}, "logged": dict(self._logged)}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self._runs.clear()  # in place: the recorder shares it
-        self._runs.update({k: list(v) for k, v in state.get("runs", {}).items()})
+        # Before any trial starts: the recorder, made at the first one, copies this map.
+        self._runs = {k: list(v) for k, v in state.get("runs", {}).items()}
         self._logged = dict(state.get("logged", {}))
         self._fresh = False
 
@@ -252,11 +256,14 @@ class TrackingCallback(tune.Callback):
         known = self._runs.get(trial.trial_id)
         if known is None and self._fresh:
             count = len(self._cells(trial.config))
-            self._runs[trial.trial_id] = [str(uuid.uuid4()) for _ in range(count)]
-            # A lone cell's run shows as Running while it trains; packed cells are
+            ids = self._runs[trial.trial_id] = [str(uuid.uuid4()) for _ in range(count)]
+            # The ids travel in the op: the recorder's map is its own, on the writer's
+            # thread. A lone cell's run shows as Running while it trains; packed cells are
             # recorded as they finish.
             if count == 1:
-                self._submit(_Op("start", trial, "start its run", at=now, started=now))
+                self._submit(_Op("start", trial, "start its run", at=now, started=now, run_ids=ids))
+            else:
+                self._submit(_Op("assign", trial, "note its runs", run_ids=ids))
         else:
             recorder = self._record()
             self._submit(

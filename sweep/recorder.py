@@ -72,7 +72,9 @@ class Recorder:
     ) -> None:
         self._experiment = experiment
         self.parent_run_id = parent_run_id
-        self._runs = runs
+        # Trial id -> its runs' ids: this recorder's own, on the writer's thread (a new
+        # trial's ids arrive in its first op; a restored trial's from `reattach`).
+        self._runs = {trial_id: list(ids) for trial_id, ids in runs.items()}
         self._cells = cells
         self._properties = properties
         self._report = report
@@ -209,9 +211,18 @@ class Recorder:
             **{k: str(v) for k, v in (extra or {}).items()},
         }
 
+    def runs(self) -> dict[str, list[str]]:
+        """A copy of the trial -> run ids map; read it only while no batch is being
+        written (after the writer's `flush`)."""
+        return {trial_id: list(ids) for trial_id, ids in self._runs.items()}
+
     def _fold(self, op: _Op, changes: dict[str, _Change]) -> None:
         """Add what `op` writes to each run's change in this batch."""
         trial = op.trial
+        if op.run_ids:
+            self._runs.setdefault(trial.trial_id, list(op.run_ids))
+        if op.kind == "assign":
+            return
         run_ids = self._runs[trial.trial_id]
 
         def change(index: int) -> _Change | None:

@@ -28,7 +28,7 @@ MAX_ERROR = 500
 class Op:
     """One record write of a trial, queued by a hook for the writer thread."""
 
-    kind: str  # "start", "metrics", "cells", "checkpoint", "end" or "call"
+    kind: str  # "start", "assign", "metrics", "cells", "checkpoint", "end" or "call"
     trial: Trial
     what: str
     at: datetime = field(default_factory=utcnow)  # when Tune said so: a run's start or end
@@ -43,6 +43,7 @@ class Op:
     error: str | None = None
     where: Mapping[str, str] = field(default_factory=dict)
     call: Callable[[], object] | None = None
+    run_ids: Sequence[str] = ()  # "start" or "assign": the ids a new trial's runs get
 
 
 @dataclass

@@ -158,3 +158,18 @@ def test_a_trainables_cell_reports_its_own_times(tmp_path: Path) -> None:
     entry = attempt_cell(0, {"alpha": 0.1}, str(tmp_path), slow_fit, retries=0)
     assert entry["ended"] - entry["started"] >= 0.05
     assert "metrics" in entry
+
+
+def test_the_recorder_owns_its_trial_to_run_map(experiment: Experiment) -> None:
+    """A new trial's run ids reach the recorder in its first op, on the writer's thread;
+    the map the recorder was made with is copied, not shared with the Tune loop."""
+    given: dict[str, list[str]] = {}
+    errors: list[str] = []
+    recorder = _recorder(experiment, given, errors)
+    trial = StandInTrial("t3", {"alpha": 0.3})
+    recorder.apply([Op("start", trial, "start", at=T0, started=T0, run_ids=["own-1"])])
+    given["t3"] = ["someone-else"]  # the caller's dict is not the recorder's
+    recorder.apply([Op("end", trial, "end", at=T0 + timedelta(seconds=1))])
+    assert errors == []
+    assert recorder.runs() == {"t3": ["own-1"]}
+    assert experiment.workspace.records.get_run("own-1").status is RunStatus.COMPLETED
