@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from tracking import azure
 from tracking.errors import NotFoundError, ValidationError
-from tracking.names import check_experiment_name, check_key, check_run_id
+from tracking.names import check_experiment_name, check_key, check_run_id, label_filter
 from tracking.records import (
     RUN_TYPES,
     ExperimentRecord,
@@ -40,33 +40,6 @@ def parse_status(status: str | RunStatus | None) -> RunStatus | None:
             return candidate
     raise ValidationError(
         f"status {status!r} is not accepted: use one of {', '.join(s.value for s in RunStatus)}"
-    )
-
-
-def parse_labels(kind: str, labels: Any) -> dict[str, str | None]:
-    """Tags or properties to filter by, as v1 takes them: a dict of key -> value (None:
-    any value), a key, or a list of keys and [key, value] pairs."""
-    if labels is None:
-        return {}
-    if isinstance(labels, str):
-        return {labels: None}
-    if isinstance(labels, Mapping):
-        return {str(k): None if v is None else str(v) for k, v in labels.items()}
-    if isinstance(labels, (list, tuple)):
-        found: dict[str, str | None] = {}
-        for item in labels:
-            if isinstance(item, str):
-                found[item] = None
-            elif isinstance(item, (list, tuple)) and len(item) == 2:
-                found[str(item[0])] = str(item[1])
-            else:
-                raise ValidationError(
-                    f"{kind} filter item {item!r} is not accepted: use 'key' or ['key', 'value']"
-                )
-        return found
-    raise ValidationError(
-        f"{kind} filter {labels!r} is not accepted: use a dict, a key, or a list of keys "
-        "and [key, value] pairs"
     )
 
 
@@ -221,8 +194,8 @@ class Experiment:
             status=parse_status(status),
             top_level=not include_children,
             run_type=check_run_type(type),
-            tags=parse_labels("tags", tags),
-            properties=parse_labels("properties", properties),
+            tags=label_filter("tag", tags),
+            properties=label_filter("property", properties),
         )
         yield from self._runs(where, RunOrder("field", "number", descending=True))
 

@@ -20,10 +20,7 @@ from urllib.parse import quote
 
 from tracking.errors import ConflictError, NotFoundError, ValidationError
 from tracking.model_args import (
-    Labels,
     azure_properties,
-    inside,
-    label_filter,
     label_pairs,
     local_files,
     model_version,
@@ -31,7 +28,7 @@ from tracking.model_args import (
     sha256_of,
     uploading,
 )
-from tracking.names import check_file_name
+from tracking.names import Labels, check_file_name, inside, label_filter
 from tracking.records import ModelFile, ModelRecord
 
 if TYPE_CHECKING:

@@ -9,13 +9,13 @@ A model's file paths are relative to the folder that held what was registered: a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tracking import azure
+from tracking.artifacts.base import copy_hashing
 from tracking.errors import NotFoundError, TrackingError, ValidationError
 from tracking.names import check_file_name, check_key
 from tracking.records import FileRecord, ModelFile
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 _AS_PROPERTIES = ("model_framework", "model_framework_version")
 _REFUSED = ("datasets", "sample_input_dataset", "sample_output_dataset", "dataset_id")
 _SHOWN_FILES = 20
-
-Labels = Mapping[str, Any] | Iterable[str | Sequence[str]] | None
 
 
 def azure_properties(call: str, kwargs: Mapping[str, Any]) -> dict[str, str]:
@@ -47,26 +45,6 @@ def azure_properties(call: str, kwargs: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(taken[k]) for k in _AS_PROPERTIES if taken.get(k) is not None}
 
 
-def label_filter(kind: str, labels: Labels) -> dict[str, str | None]:
-    """Tags or properties to filter by, as Azure takes them: a list of 'key' (any value)
-    and ['key', 'value'] items, or a dict (a None value: any value)."""
-    if labels is None:
-        return {}
-    if isinstance(labels, Mapping):
-        return {check_key(kind, k): None if v is None else str(v) for k, v in labels.items()}
-    found: dict[str, str | None] = {}
-    for item in [labels] if isinstance(labels, str) else labels:
-        if isinstance(item, str):
-            found[check_key(kind, item)] = None
-        elif isinstance(item, (list, tuple)) and len(item) == 2:
-            found[check_key(kind, item[0])] = str(item[1])
-        else:
-            raise ValidationError(
-                f"{kind} filter {item!r} is not accepted: use 'key' or ['key', 'value']"
-            )
-    return found
-
-
 def label_pairs(kind: str, pairs: Mapping[str, Any] | None) -> dict[str, str]:
     """Tags or properties to set, as text (None as '')."""
     return {check_key(kind, k): "" if v is None else str(v) for k, v in (pairs or {}).items()}
@@ -81,20 +59,9 @@ def model_version(version: object) -> int:
     raise ValidationError(f"model version {version!r} is not accepted: use 1, 2, 3...")
 
 
-def inside(folder: Path, name: str) -> Path:
-    """`folder/name`, refusing any result that resolves outside `folder` (symlinks too)."""
-    target = folder / check_file_name(name)
-    if not target.resolve().is_relative_to(folder.resolve()):
-        raise ValidationError(f"model file {name!r} would be written outside {folder}")
-    return target
-
-
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return copy_hashing(stream)[1]
 
 
 def local_files(local: Path, child_paths: Iterable[str] | None) -> list[tuple[str, Path]]:

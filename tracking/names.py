@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from tracking.errors import ValidationError
@@ -107,3 +110,50 @@ def _check_decoded_file_name(original: str, name: str) -> None:
     segments = name.split("/")
     if any(segment in ("", ".", "..") for segment in segments):
         raise reject("it has an empty, '.' or '..' path segment")
+
+
+# Tags or properties to filter by, as Azure ML v1 takes them (see `label_filter`).
+Labels = Mapping[str, Any] | Iterable[str | Sequence[str]] | str | None
+
+
+def label_filter(kind: str, labels: Labels) -> dict[str, str | None]:
+    """Tags or properties (`kind`: 'tag' or 'property') to filter by, as Azure ML v1 takes
+    them: a dict of key -> value (None: any value), a key, or a list of keys and
+    [key, value] pairs.
+
+    Raises:
+        ValidationError: an item of another shape, or a key that is not a valid name.
+    """
+    if labels is None:
+        return {}
+    if isinstance(labels, Mapping):
+        return {check_key(kind, k): None if v is None else str(v) for k, v in labels.items()}
+    if not isinstance(labels, (str, list, tuple)):
+        raise ValidationError(
+            f"{kind} filter {labels!r} is not accepted: use a dict, a key, or a list of keys "
+            "and [key, value] pairs"
+        )
+    found: dict[str, str | None] = {}
+    for item in [labels] if isinstance(labels, str) else labels:
+        if isinstance(item, str):
+            found[check_key(kind, item)] = None
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            found[check_key(kind, item[0])] = str(item[1])
+        else:
+            raise ValidationError(
+                f"{kind} filter item {item!r} is not accepted: use 'key' or ['key', 'value']"
+            )
+    return found
+
+
+def inside(folder: Path, name: str) -> Path:
+    """`folder/name` for a checked file name, refusing any result that resolves outside
+    `folder` (symlinks too): where a download writes a file.
+
+    Raises:
+        ValidationError: `name` is not a safe file name, or lands outside `folder`.
+    """
+    target = folder / check_file_name(name)
+    if not target.resolve().is_relative_to(folder.resolve()):
+        raise ValidationError(f"file {name!r} would be written outside {folder}")
+    return target

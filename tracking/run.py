@@ -239,15 +239,16 @@ class Run(RunLogging, RunFiles):
     ) -> Iterator[Run]:
         """Yield this run's children (and theirs, if `recursive`), oldest first, that
         match every filter given (tags and properties as in `Experiment.get_runs`)."""
-        from tracking.experiment import parse_labels, parse_status
+        from tracking.experiment import parse_status
+        from tracking.names import label_filter
 
         azure.take("Run.get_children", azure_only)
         where = RunFilter(
             status=parse_status(status),
             parent_run_id=self.id,
             run_type=type,
-            tags=parse_labels("tags", tags),
-            properties=parse_labels("properties", properties),
+            tags=label_filter("tag", tags),
+            properties=label_filter("property", properties),
         )
         for child in self._experiment._runs(where, RunOrder("field", "number")):
             yield child

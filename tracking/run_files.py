@@ -18,9 +18,8 @@ from tracking.errors import (
     NotFoundError,
     RunFinishedError,
     TrackingError,
-    ValidationError,
 )
-from tracking.names import check_file_name
+from tracking.names import check_file_name, inside
 from tracking.outputs import OutputsFolder, Signature, signature_of
 from tracking.records import FileRecord, RunRecord, utcnow
 
@@ -31,14 +30,6 @@ if TYPE_CHECKING:
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 SNAPSHOTS = "snapshots/"
-
-
-def _inside(folder: Path, name: str) -> Path:
-    """`folder/name`, refusing any result that resolves outside `folder` (symlinks too)."""
-    target = folder / name
-    if not target.resolve().is_relative_to(folder.resolve()):
-        raise ValidationError(f"file name {name!r} would be written outside {folder}")
-    return target
 
 
 class RunFiles:
@@ -286,7 +277,7 @@ class RunFiles:
             if prefix and not record.name.startswith(prefix):
                 continue
             relative = record.name if append_prefix or not prefix else record.name[len(prefix) :]
-            written.append(self._fetch(record, _inside(folder, relative.lstrip("/"))))
+            written.append(self._fetch(record, inside(folder, relative.lstrip("/"))))
         return written
 
     def load_model(self, name: str) -> Any:
