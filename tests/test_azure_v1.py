@@ -260,7 +260,8 @@ def test_a_script_started_for_a_run_logs_to_it(tracking_uri: str, in_tmp: Path) 
     (in_tmp / "config.json").write_text(
         json.dumps({"tracking_uri": tracking_uri, "storage_uri": str(in_tmp / "files")})
     )
-    experiment = Experiment(Workspace.from_config(), "scripted")
+    workspace = Workspace.from_config()
+    experiment = Experiment(workspace, "scripted")
     run = experiment.start_logging()
     script = in_tmp / "train.py"
     script.write_text(
@@ -284,6 +285,7 @@ def test_a_script_started_for_a_run_logs_to_it(tracking_uri: str, in_tmp: Path) 
     assert run.get_metrics() == {"accuracy": 0.75, "note": "from a script"}
     assert run.get_status() == "Completed"
     assert run.get_file_names() == ["outputs/model.txt"]
+    workspace.close()  # its heartbeat stops before the database does
 
 
 # -- display and data frames -------------------------------------------------------------
