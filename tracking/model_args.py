@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tracking import azure
-from tracking.artifacts.base import copy_hashing
 from tracking.errors import NotFoundError, TrackingError, ValidationError
 from tracking.names import check_file_name, check_key
 from tracking.records import FileRecord, ModelFile
@@ -60,6 +59,8 @@ def model_version(version: object) -> int:
 
 
 def sha256_of(path: Path) -> str:
+    from tracking.artifacts.base import copy_hashing  # not at `import tracking`
+
     with path.open("rb") as stream:
         return copy_hashing(stream)[1]
 
