@@ -20,7 +20,9 @@ The Tune adapter: its hooks turn Tune's events into `Op`s for one writer thread,
 - times: the trial's own start and end, as this driver saw them;
 - properties `ray.trial_id`, `ray.node_id`, `ray.job_id` and `host`;
 - parent: none by default (the runs are top-level, as `start_logging` runs are); with
-  `parent_run`, the runs are its children (`run_sweep` passes its sweep's `hyperdrive` run).
+  `parent_run`, the runs are its children (`run_sweep` passes its sweep's `hyperdrive` run);
+- number: the next of the experiment when the run is first recorded, or, with `queued`,
+  that of the queued run its cell takes (`run_sweep` queues its cells in grid order).
 
 A trainable that speaks the cell protocol (`sweep.cells`) reports several grid cells per
 trial, each its own run with its own model file. To tell a trial that Tune stopped from
@@ -51,11 +53,12 @@ from ray.tune.result import AUTO_RESULT_KEYS
 
 from sweep import attach
 from sweep.cells import CELLS, NODE_ID, flatten, one_run
-from sweep.recorder import REMOVED_FILES, TRIAL_ID, CellParams, Properties, Recorder
+from sweep.recorder import REMOVED_FILES, CellParams, Properties, QueuedIds, Recorder, another
 from sweep.stops import StopWatch as _StopWatch
 from sweep.stops import stopped_by as _stopped_by
 from sweep.stops import tune_controller as _tune_controller
 from sweep.storage import uri_of
+from sweep.trialops import INTERRUPTED, STOPPED_AT, STOPPED_BY, TRIAL_ID
 from sweep.trialops import Op as _Op
 from sweep.trialops import error_text as _error_text
 from sweep.trialops import where_of as _where
@@ -72,9 +75,6 @@ log = logging.getLogger(__name__)
 # trials by up to a second, and a sweep of short trials writes a few dozen transactions a
 # minute instead of several per trial (Tune saving its state ends a window early).
 BATCH_WINDOW_S = 1.0
-STOPPED_BY = "stopped_by"
-STOPPED_AT = "stopped_at_iteration"
-INTERRUPTED = "interrupted"  # `stopped_by` of a run canceled because its sweep was (Ctrl+C)
 _UNFINISHED = {"PENDING", "PAUSED"}  # Tune's statuses of trials it has not run to the end
 _SKIPPED_KEYS = {*AUTO_RESULT_KEYS, "trial_id", "experiment_tag", "done", "should_checkpoint"}
 
@@ -93,6 +93,8 @@ class TrackingCallback(tune.Callback):
         parent_run: a run of `experiment` (or its id) whose children the runs are, say
             `experiment.start_logging()` for your own Tuner; default: none, top-level runs.
             The callback creates no parent itself, and leaves the parent's status to you.
+        queued: the ids of the queued runs (`RunStatus.QUEUED`) a trial's runs take, one
+            per cell (None: a new run), from the trial's config (`sweep.cellruns`).
 
     After `Tuner.fit()` returns, `interrupted` says whether Tune stopped early, leaving
     trials unfinished (Ctrl+C: Tune's own handler ends the run and `fit` returns).
@@ -102,6 +104,7 @@ class TrackingCallback(tune.Callback):
     """
 
     _parent_run_id: str | None = None  # (a callback pickled before parents existed has none)
+    queued: QueuedIds | None = None  # settable: a restored sweep queues its cells anew
     interrupted: bool = False
 
     def __init__(
@@ -111,7 +114,9 @@ class TrackingCallback(tune.Callback):
         cells: CellParams = one_run,
         properties: Properties | None = None,
         parent_run: Run | str | None = None,
+        queued: QueuedIds | None = None,
     ) -> None:
+        self.queued = queued
         if parent_run is not None:
             parent_run = Run(
                 experiment, parent_run if isinstance(parent_run, str) else parent_run.id
@@ -254,9 +259,10 @@ class TrackingCallback(tune.Callback):
         now = self._started[trial.trial_id] = utcnow()
         self._live[trial.trial_id] = trial
         known = self._runs.get(trial.trial_id)
+        count = len(self._cells(trial.config))
+        queued = [*(self.queued(trial.config) if self.queued else ()), *[None] * count][:count]
         if known is None and self._fresh:
-            count = len(self._cells(trial.config))
-            ids = self._runs[trial.trial_id] = [str(uuid.uuid4()) for _ in range(count)]
+            ids = self._runs[trial.trial_id] = [q or str(uuid.uuid4()) for q in queued]
             # The ids travel in the op: the recorder's map is its own, on the writer's
             # thread. A lone cell's run shows as Running while it trains; packed cells are
             # recorded as they finish.
@@ -271,18 +277,21 @@ class TrackingCallback(tune.Callback):
                     "call",
                     trial,
                     "re-attach its runs",
-                    call=lambda: recorder.reattach(trial, self._renewed(known), now),
+                    call=lambda: recorder.reattach(
+                        trial, self._renewed(known, queued), now, queued
+                    ),
                 )
             )
 
-    def _renewed(self, known: list[str] | None) -> list[str] | None:
+    def _renewed(self, known: list[str] | None, queued: list[str | None]) -> list[str] | None:
         """A restored trial's run ids, each run canceled by an interrupted sweep replaced
-        by a new id: the cell gets a new run, and the canceled one stays as it ended."""
+        by its cell's queued run, or a new id: the cell gets a new run, and the canceled
+        one stays as it ended."""
         if not known:
             return known
         records = self._experiment.workspace.records
         renewed = []
-        for run_id in known:
+        for run_id, waiting in zip(known, queued, strict=False):
             try:
                 record = records.get_run(run_id)
             except NotFoundError:
@@ -290,7 +299,7 @@ class TrackingCallback(tune.Callback):
                 continue
             interrupted = record.properties.get(STOPPED_BY) == INTERRUPTED
             canceled = record.status is RunStatus.CANCELED and interrupted
-            renewed.append(str(uuid.uuid4()) if canceled else run_id)
+            renewed.append(another(run_id, waiting) if canceled else run_id)
         return renewed
 
     def on_trial_result(

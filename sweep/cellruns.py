@@ -1,16 +1,31 @@
-"""What the records say about a sweep's grid cells: their runs, which are done, and counts."""
+"""What the records say about a sweep's grid cells: their runs, which are done, and counts;
+and the queued runs a sweep makes for its cells before training them.
+
+A sweep queues a run for each cell it is about to train, in grid order and in one write,
+so that run numbers follow the grid and the whole sweep shows from its first second; a
+trial takes its cells' queued runs (`QueuedCells`, kept in Tune's state with the callback).
+Cells a sweep never got to (stopped by Ctrl+C) end `Canceled` without having run; a
+resumed sweep queues the cells it still has to train again, in grid order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from sweep.cells import flatten
+from sweep.trialops import INTERRUPTED, STOPPED_BY, TRIAL_ID
 from tracking import Experiment, Run
+from tracking.heartbeat import LOST
 from tracking.records import SWEEP_RUN as HYPERDRIVE
-from tracking.records import RunRecord, RunStatus
+from tracking.records import NewRun, RunRecord, RunStatus, utcnow
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from sweep.spec import SweepSpec
 
 SWEEP_RUN = "sweep.tune_run"  # property: the Tune run that recorded a cell's run
 SWEEP_CELL = "sweep.cell"  # property: the grid cell a run trained, as `SweepSpec.cell_key`
@@ -42,8 +57,14 @@ def last_tune_run(experiment: Experiment) -> str | None:
 def cell_counts(experiment: Experiment, tune_runs: list[str]) -> tuple[int, int, int]:
     """How many cells the sweep's Tune runs trained; of those, how many failed (none of
     their runs completed; a resumed cell has a lost one too) and how many were canceled
-    (their latest run, when the sweep was interrupted)."""
-    ran = [run for name in tune_runs for run in runs_of(experiment, name)]
+    (their latest run, when the sweep was interrupted). A run that never started (still
+    queued, or canceled in the queue) trained nothing."""
+    ran = [
+        run
+        for name in tune_runs
+        for run in runs_of(experiment, name)
+        if TRIAL_ID in run.properties or run.status is RunStatus.COMPLETED
+    ]
     latest: dict[str | None, RunRecord] = {}
     for run in sorted(ran, key=lambda run: run.number):
         latest[run.properties.get(SWEEP_CELL)] = run
@@ -68,3 +89,107 @@ def cells_frame(experiment: Experiment) -> pd.DataFrame:
         and cells[column].isna().all()
     ]
     return cells.drop(columns=empty)
+
+
+@dataclass(frozen=True)
+class QueuedCells:
+    """The queued run each grid cell of a trial takes, by the cell's key (picklable: Tune
+    keeps it in its state with the callback)."""
+
+    spec: SweepSpec
+    ids: Mapping[str, str]  # cell key -> its queued run's id
+
+    def __call__(self, config: Mapping[str, Any]) -> list[str | None]:
+        return [self.ids.get(self.spec.cell_key(cell)) for cell in config["cells"]]
+
+
+def queue_cells(
+    experiment: Experiment,
+    spec: SweepSpec,
+    cells: Sequence[Mapping[str, Any]],
+    tune_run: str,
+    parent_run_id: str | None,
+) -> QueuedCells:
+    """Queue a run for each cell, numbered in the cells' order, in one write; this process
+    beats for them until they end."""
+    keyed = [(spec.cell_key(cell), flatten(cell)) for cell in cells]
+    return QueuedCells(spec, _queue(experiment, keyed, tune_run, parent_run_id))
+
+
+def _queue(
+    experiment: Experiment,
+    keyed: Sequence[tuple[str, Mapping[str, Any]]],
+    tune_run: str,
+    parent_run_id: str | None,
+) -> dict[str, str]:
+    now = utcnow()
+    runs = [
+        NewRun(
+            str(uuid.uuid4()),
+            now,
+            params=params,
+            properties={SWEEP_RUN: tune_run, SWEEP_CELL: key},
+            status=RunStatus.QUEUED,
+            parent_run_id=parent_run_id,
+        )
+        for key, params in keyed
+    ]
+    ws = experiment.workspace
+    ws.records.record_runs(experiment.id, runs)
+    ws.heartbeat.add(run.run_id for run in runs)
+    return {run.properties[SWEEP_CELL]: run.run_id for run in runs}
+
+
+def cancel_queued(experiment: Experiment, tune_run: str) -> list[RunRecord]:
+    """End the runs of a Tune run that are still queued `Canceled` (property `stopped_by`:
+    `interrupted`) in one write, with no time spent running; returns them as they were."""
+    ws = experiment.workspace
+    left = [run for run in runs_of(experiment, tune_run) if run.status is RunStatus.QUEUED]
+    if not left:
+        return []
+    ended = [
+        NewRun(
+            run.run_id,
+            run.start_time,
+            run.display_name,
+            {**run.properties, STOPPED_BY: INTERRUPTED},
+            ws.records.get_params(run.run_id),
+            status=RunStatus.CANCELED,
+            end_time=run.start_time,
+            tags=run.tags,
+            parent_run_id=run.parent_run_id,
+        )
+        for run in left
+    ]
+    ws.records.record_runs(experiment.id, ended)
+    ws.heartbeat.discard(run.run_id for run in left)
+    return left
+
+
+def requeue(
+    experiment: Experiment, spec: SweepSpec, tune_run: str, parent_run_id: str | None
+) -> QueuedCells:
+    """The queued runs of the cells a Tune run being restored has still to train: a run
+    still queued (its driver was killed) is kept, with its number; a cell whose run was
+    canceled when its sweep was stopped, or lost with its driver, is queued again, in grid
+    order (its old run stays as it ended)."""
+    latest: dict[str, RunRecord] = {}
+    for run in sorted(runs_of(experiment, tune_run), key=lambda run: run.number):
+        latest[run.properties.get(SWEEP_CELL, "")] = run
+    done = completed_cells(experiment)
+    waiting = {
+        key: run.run_id
+        for key, run in latest.items()
+        if key not in done and run.status is RunStatus.QUEUED
+    }
+    experiment.workspace.heartbeat.add(waiting.values())
+
+    def again(run: RunRecord) -> bool:
+        stopped = run.status is RunStatus.CANCELED and run.properties.get(STOPPED_BY) == INTERRUPTED
+        lost = run.status is RunStatus.FAILED and (run.error or "").startswith(LOST)
+        return stopped or lost
+
+    redo = [run for key, run in latest.items() if key and key not in done and again(run)]
+    records = experiment.workspace.records
+    keyed = [(run.properties[SWEEP_CELL], records.get_params(run.run_id)) for run in redo]
+    return QueuedCells(spec, {**waiting, **_queue(experiment, keyed, tune_run, parent_run_id)})

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 from sweep.cellruns import (
     SWEEP_CELL,
     SWEEP_RUN,
+    cancel_queued,
     cell_counts,
     cells_frame,
     completed_cells,
     last_tune_run,
+    queue_cells,
+    requeue,
     runs_of,
 )
 from sweep.claim import Claim, acquire
@@ -297,7 +300,14 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         cells = len(prepared.todo)
         return parent or SweepParent.open(experiment, spec, name=name, cells=cells, resumes=resumes)
 
-    def fit(tuner: tune.Tuner, callbacks: list[Any]) -> bool:
+    def unqueue(tune_run: str) -> None:
+        """Cancel the Tune run's cells still queued: they will not start."""
+        try:
+            cancel_queued(experiment, tune_run)
+        except TrackingError as err:  # a heartbeat check fails them once this driver ends
+            tracker_errors.append(f"could not cancel the cells never started: {err}")
+
+    def fit(tuner: tune.Tuner, callbacks: list[Any], tune_run: str) -> bool:
         """Run a Tune run; returns whether Tune stopped it early (Ctrl+C)."""
         trackers = [c for c in callbacks if isinstance(c, TrackingCallback)]
         try:
@@ -310,6 +320,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         finally:
             for tracker in trackers:
                 tracker.close()  # every record written before the results are read
+            unqueue(tune_run)  # cells it never started (stopped early) are not left waiting
         for tracker in trackers:
             tracker_errors.extend(tracker.errors)
         return any(tracker.interrupted for tracker in trackers)
@@ -331,10 +342,13 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                     tuner = tune.Tuner.restore(
                         path, trainable, resume_unfinished=True, storage_filesystem=filesystem
                     )
-                    for callback in restored:  # its cells' new runs: this sweep's children
+                    # Its cells' new runs: this sweep's children, queued in grid order.
+                    queued = requeue(experiment, spec, previous, parent.run_id)
+                    for callback in restored:
                         if isinstance(callback, TrackingCallback):
                             callback.parent_run_id = parent.run_id
-                    interrupted = fit(tuner, restored)
+                            callback.queued = queued
+                    interrupted = fit(tuner, restored, previous)
                 done = completed_cells(experiment)
                 ran = runs_of(experiment, previous)
                 attempted = {run.properties.get(SWEEP_CELL) for run in ran}
@@ -348,6 +362,8 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                 cells=trial_cells,
                 properties=_CellProperties(spec, name),
                 parent_run=parent.run_id,
+                # Every cell's run, queued in grid order: numbers follow the grid.
+                queued=queue_cells(experiment, spec, todo, name, parent.run_id),
             )
             callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, name)]
             size = spec.pack_size(len(todo), trial_slots(spec))
@@ -378,9 +394,11 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
             # Tuner() has just written tuner.pkl: its digest goes on record before any trial
             # runs.
             statecheck.record_tuner_file(experiment, name, f"{storage_path}/{name}", filesystem)
-            interrupted = fit(tuner, [tracker])
+            interrupted = fit(tuner, [tracker], name)
         trained, failed, canceled = cell_counts(experiment, tune_runs)
     except BaseException as err:
+        for tune_run in {name, *tune_runs}:
+            unqueue(tune_run)
         if parent is not None:
             if isinstance(err, KeyboardInterrupt):
                 parent.finish(RunStatus.CANCELED)

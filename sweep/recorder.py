@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sweep.cells import flatten
 from sweep.checkpoints import CheckpointFiles
-from sweep.trialops import REFUSED, why
+from sweep.trialops import REFUSED, TRIAL_ID, why
 from sweep.trialops import Change as _Change
 from sweep.trialops import Op as _Op
 from tracking import Experiment, TrackingError
@@ -38,12 +38,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TRIAL_ID = "ray.trial_id"
 TRIAL_CELL = "ray.trial_cell"  # the run's place among its trial's cells
 RETRIES = "ray.retries"
 REMOVED_FILES = "removed_files"  # tag: JSON list of the run's files whose bytes Tune deleted
 
 CellParams = Callable[[Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+QueuedIds = Callable[[Mapping[str, Any]], Sequence[str | None]]
 Properties = Mapping[str, Any] | Callable[[Any, int], Mapping[str, Any]]
 
 
@@ -287,20 +287,29 @@ class Recorder:
         if retries:
             c.tags[RETRIES] = str(retries)
 
-    def reattach(self, trial: Any, known: list[str] | None, started: Any = None) -> None:
-        """A restored trial: find its runs (by id, else by trial id); create a lone one."""
+    def reattach(
+        self,
+        trial: Any,
+        known: list[str] | None,
+        started: Any = None,
+        queued: Sequence[str | None] = (),
+    ) -> None:
+        """A restored trial: find its runs (by id, else by trial id); create a lone one.
+        A cell without a run, or whose run was lost, takes its queued run if it has one."""
         experiment = self._experiment()
         found = self._records.find_runs_by_property(experiment.id, TRIAL_ID, trial.trial_id)
+        count = len(self._cells(trial.config))
+        waiting = [*queued, *[None] * count][:count]
         if known is None:
             by_index = {int(r.properties.get(TRIAL_CELL, "0")): r.run_id for r in found}
-            count = len(self._cells(trial.config))
-            known = [by_index.get(i) or str(uuid.uuid4()) for i in range(count)]
+            known = [by_index.get(i) or another(None, waiting[i]) for i in range(count)]
         for record in found:
             if record.run_id not in known:
                 continue
             if record.status is RunStatus.FAILED and (record.error or "").startswith(LOST):
                 # Failed while this sweep was down: the cell gets a new run this time.
-                known[known.index(record.run_id)] = str(uuid.uuid4())
+                index = known.index(record.run_id)
+                known[index] = another(record.run_id, waiting[index])
                 continue
             self._created.add(record.run_id)
             if record.status.is_terminal:
@@ -319,6 +328,11 @@ class Recorder:
             if run_id in self._created and run_id not in self._finished:
                 tags = {RETRIES: str(self._retries[trial.trial_id])}
                 self._records.log_batch(run_id, tags=tags)
+
+
+def another(run_id: str | None, queued: str | None) -> str:
+    """The id of the run a cell takes instead of `run_id`: its queued run, else a new one."""
+    return queued if queued is not None and queued != run_id else str(uuid.uuid4())
 
 
 def _moment(seconds: Any) -> datetime:

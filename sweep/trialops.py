@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from ray.tune.experiment import Trial
 
 REFUSED = "the tracking database refused this run's record"
+# Run properties: the Tune trial a run recorded, and what stopped it early (and when).
+TRIAL_ID = "ray.trial_id"
+STOPPED_BY = "stopped_by"
+STOPPED_AT = "stopped_at_iteration"
+INTERRUPTED = "interrupted"  # `stopped_by` of a run canceled because its sweep was (Ctrl+C)
 MAX_ERROR = 500
 
 

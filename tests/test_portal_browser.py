@@ -203,6 +203,29 @@ def test_the_experiment_page_picks_up_a_new_run_without_reloading(
     assert p.evaluate("() => window.notReloaded") is True
 
 
+def test_queued_runs_show_waiting_then_running_in_their_place(portal: Portal, page: Page) -> None:
+    from tracking.records import NewRun, RunStatus, utcnow
+
+    queue = Experiment(portal.workspace, "queue-experiment")
+    records = portal.workspace.records
+    waiting = [NewRun(f"queued-{i}", utcnow(), status=RunStatus.QUEUED) for i in range(3)]
+    records.record_runs(queue.id, waiting)
+    page.goto(f"{portal.url}/experiments/{queue.name}")
+    assert page.locator("#tile-queued").inner_text() == "3"
+    row = page.locator("#runs-table tr[data-run-id='queued-1']")
+    assert row.get_attribute("data-status") == "Queued"
+    assert row.locator("td.field").nth(4).inner_text() == ""  # no duration while it waits
+
+    started = NewRun("queued-1", utcnow(), params={"alpha": 0.5}, metrics=(("rmse", 40.0),))
+    records.record_runs(queue.id, [started])  # it starts: the same run, in the same place
+    page.locator("#runs-table tr[data-run-id='queued-1'][data-status='Running']").wait_for(
+        timeout=10_000
+    )
+    assert page.locator("#tile-queued").inner_text() == "2"
+    assert page.locator("#tile-running").inner_text() == "1"
+    assert records.get_run("queued-1").number == 2
+
+
 def test_the_status_filter_asks_the_server_for_those_runs(portal: Portal, page: Page) -> None:
     page.goto(f"{portal.url}/experiments/{EXPERIMENT}?sort=metrics.rmse&order=desc")
     page.locator("#status-select").select_option("Failed")

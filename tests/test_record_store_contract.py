@@ -414,6 +414,46 @@ def test_runs_recorded_whole_in_one_batch(store: RecordStore) -> None:
     assert store.search_runs(exp).total == 4
 
 
+def test_queued_runs_keep_their_numbers_when_recorded_whole(store: RecordStore) -> None:
+    exp = store.get_or_create_experiment("queue").id
+    now = utcnow()
+    cell = {"sweep.cell": "alpha=0.1"}
+    queued = [
+        NewRun(f"q{i}", now, params={"alpha": i / 10}, properties=cell, status=RunStatus.QUEUED)
+        for i in range(1, 4)
+    ]
+    assert [r.number for r in store.record_runs(exp, queued)] == [1, 2, 3]
+    store.create_run(exp, "later")  # after the queue: number 4
+    assert store.get_run("q2").status is RunStatus.QUEUED
+    with pytest.raises(RunFinishedError, match="queued"):
+        store.log_batch("q2", metrics=[("rmse", 1.0)])  # no values before it starts
+    # Recorded whole, out of order: each keeps its number, and takes what it is given.
+    end = utcnow()
+    store.record_runs(
+        exp,
+        [
+            NewRun("q3", end, params={"alpha": 0.3}, properties={**cell, "trial": "t3"},
+                   metrics=(("rmse", 2.0),), status=RunStatus.COMPLETED, end_time=end),
+            NewRun("q1", end, params={"alpha": 0.1}, properties=cell),
+        ],
+    )  # fmt: skip
+    q1, q3 = store.get_run("q1"), store.get_run("q3")
+    assert (q1.number, q1.status, q1.start_time) == (1, RunStatus.RUNNING, end)
+    assert (q3.number, q3.status, dict(q3.properties)) == (
+        3, RunStatus.COMPLETED, {**cell, "trial": "t3"},
+    )  # fmt: skip
+    assert store.get_metric_summaries("q3")["rmse"].last == 2.0
+    assert store.search_runs(exp).total == 4
+    store.set_status("q2", RunStatus.CANCELED)  # a queued run may end without running
+    assert store.get_run("q2").status is RunStatus.CANCELED
+    with pytest.raises(ConflictError):  # only a queued run is recorded again
+        store.record_runs(exp, [NewRun("q3", end)])
+    # A queued run whose recording process stopped beating is lost like a running one.
+    old = utcnow() - timedelta(minutes=10)
+    store.record_runs(exp, [NewRun("waiting", old, status=RunStatus.QUEUED)])
+    assert store.fail_lost_runs(utcnow() - timedelta(minutes=1), error="lost") == ["waiting"]
+
+
 def test_runs_whose_heartbeat_stopped_are_failed_once(store: RecordStore) -> None:
     exp = store.get_or_create_experiment("e").id
     start = utcnow() - timedelta(minutes=10)

@@ -173,3 +173,53 @@ def test_the_recorder_owns_its_trial_to_run_map(experiment: Experiment) -> None:
     assert errors == []
     assert recorder.runs() == {"t3": ["own-1"]}
     assert experiment.workspace.records.get_run("own-1").status is RunStatus.COMPLETED
+
+
+def test_queued_cells_are_recorded_in_place_and_those_never_started_canceled(
+    experiment: Experiment,
+) -> None:
+    from sweep.cellruns import SWEEP_CELL, SWEEP_RUN, cancel_queued, cell_counts, queue_cells
+    from sweep.spec import SweepSpec
+
+    spec = SweepSpec.create(alphas=[0.3, 0.1, 0.2], experiment="rec")
+    cells = spec.cells()
+    queued = queue_cells(experiment, spec, cells, "tune-1", None)
+    waiting = sorted(experiment.get_runs(), key=lambda run: run.number)
+    assert [(r.number, r.get_status(), r.get_params()["alpha"]) for r in waiting] == [
+        (1, "Queued", 0.3), (2, "Queued", 0.1), (3, "Queued", 0.2),
+    ]  # fmt: skip
+    heartbeat = experiment.workspace.heartbeat
+    assert {r.id for r in waiting} <= heartbeat.runs  # beaten for until they end
+
+    def properties(trial: Any, index: int) -> dict[str, str]:
+        return {SWEEP_RUN: "tune-1", SWEEP_CELL: spec.cell_key(trial.config["cells"][index])}
+
+    errors: list[str] = []
+    recorder = Recorder(lambda: experiment, {}, lambda c: c["cells"], properties, errors.append)
+    trial = StandInTrial("t1", {"cells": [cells[1]]})  # alpha 0.1 trains first
+    end = T0 + timedelta(seconds=2)
+    recorder.apply(
+        [
+            Op("start", trial, "start", at=T0, started=T0, run_ids=list(queued(trial.config))),
+            Op("metrics", trial, "log", metrics=[("rmse", 3.0)]),
+            Op("end", trial, "end", at=end, status=RunStatus.COMPLETED),
+        ]
+    )
+    assert errors == []
+    done = experiment.workspace.records.get_run(waiting[1].id)
+    assert (done.number, done.status, done.start_time, done.end_time) == (
+        2, RunStatus.COMPLETED, T0, end,
+    )  # fmt: skip
+    assert done.properties["ray.trial_id"] == "t1"
+    # The sweep stopped before the other two started: canceled, no time spent running,
+    # and not counted as trained.
+    assert {r.run_id for r in cancel_queued(experiment, "tune-1")} == {
+        waiting[0].id, waiting[2].id,
+    }  # fmt: skip
+    for run in (waiting[0], waiting[2]):
+        record = experiment.workspace.records.get_run(run.id)
+        assert record.status is RunStatus.CANCELED and record.start_time == record.end_time
+        assert record.properties["stopped_by"] == "interrupted"
+        assert run.get_params() == {"alpha": run.get_params()["alpha"]}  # kept
+        assert run.id not in heartbeat.runs
+    assert cell_counts(experiment, ["tune-1"]) == (1, 0, 0)

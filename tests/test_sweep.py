@@ -163,6 +163,41 @@ def test_packed_cells_are_runs_each_with_its_model_and_status(
         assert rmse == pytest.approx(run.get_metrics()["rmse"])
 
 
+def test_cells_are_queued_up_front_in_grid_order(ray_address: str, tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    alphas = ["0.5", "0.1", "0.4", "0.2", "0.3", "0.6"]  # the grid's order, not sorted
+    slow = "tests.helpers.estimators.SlowRidge"
+    args = ["--alphas", ",".join(alphas), "--experiment", "queued", "--pack", "2",
+            "--max-concurrent", "1", "--estimator", slow]  # fmt: skip
+    process = _launch(args, tmp_path, ray_address)
+    first: list[Run] = []
+    deadline = time.monotonic() + 240
+    while not first and process.poll() is None:
+        assert time.monotonic() < deadline, "no run was recorded"
+        if "queued" in ws.experiments:
+            first = _cells(Experiment(ws, "queued"))
+        time.sleep(0.2)
+    # The first time any cell shows, every cell does, in grid order, most still queued.
+    assert len(first) == 6, [(r.number, r.status) for r in first]
+    assert [str(r.get_params()["alpha"]) for r in sorted(first, key=lambda r: r.number)] == alphas
+    assert {r.status for r in first} <= {"Queued", "Running", "Completed"}
+    assert sum(r.status == "Queued" for r in first) >= 4
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    runs = sorted(_cells(Experiment(ws, "queued")), key=lambda r: r.number)
+    assert [str(r.get_params()["alpha"]) for r in runs] == alphas
+    assert [r.number for r in runs] == [2, 3, 4, 5, 6, 7]  # after the sweep's parent, run 1
+    assert all(r.status == "Completed" for r in runs)
+    details = [r.get_details() for r in runs]
+    assert all(d["startTimeUtc"] < d["endTimeUtc"] for d in details)  # each cell's own times
+    # A wider grid queues only its new cells, after the runs already there.
+    wider = run_sweep(workspace=ws, progress=False, experiment="queued", pack=2,
+                      alphas=[float(a) for a in [*alphas, "0.8", "0.7"]])  # fmt: skip
+    assert (wider.trained, wider.reused) == (2, 6)
+    new = sorted(_cells(Experiment(ws, "queued")), key=lambda r: r.number)[6:]
+    assert [(r.number, r.get_params()["alpha"]) for r in new] == [(9, 0.8), (10, 0.7)]
+
+
 def test_a_packed_trial_retried_after_its_worker_died_resumes_at_its_checkpoint(
     ray_address: str, tmp_path: Path, flaky_markers: Path
 ) -> None:

@@ -105,11 +105,14 @@ def test_a_sweep_whose_driver_raises_ends_its_parent(
     ws = _workspace(tmp_path)
     with pytest.raises(type(raised)):
         run_sweep(workspace=ws, progress=False, alphas=[0.1, 0.2], experiment="raises")
-    (parent,) = Experiment(ws, "raises").get_runs(include_children=True)
+    (parent,) = Experiment(ws, "raises").get_runs()
     assert parent.type == SWEEP_RUN and parent.status == status
     error = parent.get_details().get("error", {}).get("error", {}).get("message")
     assert error == ("RuntimeError: no slots" if status == "Failed" else None)
-    assert parent.id not in ws.heartbeat.runs  # no longer beating
+    # Its cells were queued before the driver raised: none is left waiting.
+    cells = list(parent.get_children())
+    assert [c.status for c in cells] == ["Canceled", "Canceled"]
+    assert not {parent.id, *(c.id for c in cells)} & ws.heartbeat.runs  # no longer beating
 
 
 @pytest.fixture

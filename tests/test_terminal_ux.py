@@ -54,6 +54,13 @@ def _cells(folder: Path, experiment: str) -> list[tuple[str, str]]:
     return [(run.type, run.status) for run in runs]
 
 
+def _numbered(folder: Path, experiment: str) -> list[tuple[int, float, str]]:
+    """The experiment's cells' runs as (number, alpha, status), by number."""
+    ws = Workspace.from_config(folder)
+    runs = Experiment(ws, experiment).get_runs(include_children=True, type="azureml.scriptrun")
+    return sorted((run.number, run.get_params()["alpha"], run.status) for run in runs)
+
+
 # -- item 2: each phase said with its elapsed time ---------------------------------------
 def test_status_lines_carry_the_seconds_since_the_sweep_began() -> None:
     stream = io.StringIO()
@@ -186,9 +193,13 @@ def test_ctrl_c_cancels_the_runs_in_flight_and_says_how_to_resume(tmp_path: Path
     assert re.search(r"Interrupted \(Ctrl-C\): \d+ cells? canceled while training", shown), shown
     assert f"python -m sweep.launch {' '.join(args)} --resume" in shown
     runs = _cells(tmp_path, "stopped")
-    assert "Running" not in {s for _, s in runs}, runs
+    assert not {"Running", "Queued"} & {s for _, s in runs}, runs
     assert ("hyperdrive", "Canceled") in runs
     assert ("azureml.scriptrun", "Canceled") in runs
+    # Every cell had its run from the start, numbered in grid order; those never started
+    # are canceled (and did not count as trained).
+    cells = _numbered(tmp_path, "stopped")
+    assert [alpha for _, alpha, _ in cells] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], cells
 
 
 @pytest.mark.ray
@@ -212,4 +223,19 @@ def test_a_second_ctrl_c_stops_at_once(ray_address: str, tmp_path: Path) -> None
     assert time.monotonic() - stopped < 15, launcher.output
     assert "--resume" in launcher.output
     runs = _cells(tmp_path, "twice")
-    assert "Running" not in {s for _, s in runs}, runs  # records as far as they got, ended
+    assert not {"Running", "Queued"} & {s for _, s in runs}, runs  # as far as they got, ended
+    before = max(number for number, _, _ in _numbered(tmp_path, "twice"))
+    # Resumed: every cell completes once; the cells it still had to train are queued
+    # again, in grid order, after the runs already there.
+    resumed = subprocess.run(
+        [sys.executable, "-m", "sweep.launch", *args, "--resume"],
+        cwd=tmp_path, env={**os.environ, "RAY_ADDRESS": ray_address},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    cells = _numbered(tmp_path, "twice")
+    completed = sorted(alpha for _, alpha, status in cells if status == "Completed")
+    assert completed == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], cells
+    new = [alpha for number, alpha, _ in cells if number > before]
+    assert new == sorted(new) and new, cells
+    assert all(status == "Completed" for number, _, status in cells if number > before), cells

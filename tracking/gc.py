@@ -8,7 +8,7 @@ Three kinds, each judged conservatively:
   record names, last written before the grace period (an upload stores its bytes first and
   records them after). Nothing outside `runs/` is ever listed or deleted: Ray Tune's
   experiment folders and checkpoints live there.
-- lost runs: runs still `Running` whose heartbeat stopped more than the workspace's
+- lost runs: runs still `Running` (or `Queued`) whose heartbeat stopped more than the workspace's
   `heartbeat_timeout_s` ago; failed as `Workspace.fail_lost_runs` fails them. Opening a
   workspace already fails the ones lost by then (`Workspace.lost_runs` names them), so these
   are the runs lost since, or as seen from a later `now`.

@@ -24,6 +24,7 @@ RUN_TYPES = (SCRIPT_RUN, SWEEP_RUN)
 class RunStatus(str, enum.Enum):
     """A run's status, in Azure Machine Learning's words."""
 
+    QUEUED = "Queued"  # created before it starts (a sweep's cells wait their turn)
     RUNNING = "Running"
     COMPLETED = "Completed"
     FAILED = "Failed"
@@ -31,7 +32,7 @@ class RunStatus(str, enum.Enum):
 
     @property
     def is_terminal(self) -> bool:
-        return self is not RunStatus.RUNNING
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
 
     def __str__(self) -> str:
         return self.value
@@ -213,7 +214,7 @@ class NewRun:
     """A run written whole, in one go: created, its values logged, and perhaps finished.
 
     What a sweep's writer records for the trials that started and ended between two of
-    its batches; `status` RUNNING leaves the run open.
+    its batches; `status` RUNNING leaves the run open, QUEUED creates it waiting to start.
     """
 
     run_id: str

@@ -13,6 +13,7 @@ The MLflow experiment has the same name (created if missing). Each run becomes a
   'Run <number>') as `mlflow.runName`; `raysweep.run_id`, `raysweep.run_number`; a run's
   error text as `raysweep.error`; our status as `raysweep.status`, written last;
 - status: Completed -> FINISHED, Failed -> FAILED, Canceled -> KILLED, Running -> RUNNING,
+  Queued -> SCHEDULED,
   any other -> FAILED if the run has an end time, else RUNNING; start and end times (ms);
 - files: artifacts at the same relative names, each checked against its recorded size and
   SHA-256 before anything of its run is written.
@@ -53,7 +54,14 @@ PROPERTY_PREFIX = "raysweep.property."
 RUN_ID_TAG, RUN_NUMBER_TAG = "raysweep.run_id", "raysweep.run_number"
 STATUS_TAG, ERROR_TAG = "raysweep.status", "raysweep.error"
 # Our statuses in MLflow's words; any other is FAILED if the run has ended, else RUNNING.
-STATUSES = {"Completed": "FINISHED", "Failed": "FAILED", "Canceled": "KILLED", "Running": "RUNNING"}
+STATUSES = {
+    "Completed": "FINISHED",
+    "Failed": "FAILED",
+    "Canceled": "KILLED",
+    "Running": "RUNNING",
+    "Queued": "SCHEDULED",
+}
+_OPEN = ("Running", "Queued")  # our statuses of runs a later export copies again
 MAX_KEY, MAX_PARAM_VALUE, MAX_TAG_VALUE = 250, 6000, 8000
 # Per log_batch call: MLflow's limits, and half its 1 MB request size for the values.
 _LIMITS, _MAX_ENTITIES, _MAX_CHARS = (1000, 100, 100), 1000, 500_000
@@ -118,7 +126,7 @@ def export_to_mlflow(
     exported = skipped = files = 0
     for done, row in enumerate(rows, 1):
         copy = copies.get(row.run.run_id)
-        if copy is not None and copy.data.tags.get(STATUS_TAG, "Running") != "Running":
+        if copy is not None and copy.data.tags.get(STATUS_TAG, "Running") not in _OPEN:
             skipped += 1
         else:
             if copy is not None:
@@ -211,7 +219,9 @@ def _export_run(
             if files:
                 client.log_artifacts(run_id, folder)
             status = STATUSES.get(run.status.value, "FAILED" if run.end_time else "RUNNING")
-            if status != "RUNNING":
+            if status == "SCHEDULED":
+                client.update_run(run_id, status=status)
+            elif status != "RUNNING":
                 end = _ms(run.end_time) if run.end_time is not None else None
                 client.set_terminated(run_id, status, end)
             client.set_tag(run_id, STATUS_TAG, run.status.value)

@@ -17,7 +17,13 @@ from typing import Any
 
 from tracking.portal.encode import number
 from tracking.portal.query import ChartQuery, parse_chart_query
-from tracking.portal.views import columns, default_goal, experiment_summary, running_count
+from tracking.portal.views import (
+    columns,
+    default_goal,
+    experiment_summary,
+    queued_count,
+    running_count,
+)
 from tracking.records import ExperimentRecord
 from tracking.stores.base import RecordStore
 
@@ -102,10 +108,11 @@ class ChartCache:
 
 
 def _state(store: RecordStore, name: str) -> Hashable | None:
-    """What the chart data of the experiment depends on, or None while a run is running."""
+    """What the chart data of the experiment depends on, or None while a run is running
+    or queued."""
     summary = experiment_summary(store, name)
     record = summary.experiment
-    if running_count(store, record.id):
+    if running_count(store, record.id) or queued_count(store, record.id):
         return None
     return (
         record.id,

@@ -22,6 +22,7 @@ from tracking.records import (
     ModelRecord,
     RunRecord,
     RunRow,
+    RunStatus,
 )
 
 
@@ -64,8 +65,10 @@ class PortalJSONResponse(JSONResponse):
         return json.dumps(jsonable(content), allow_nan=False, separators=(",", ":")).encode()
 
 
-def duration_seconds(run: RunRecord, now: datetime) -> float:
-    """How long the run took, or has been running so far."""
+def duration_seconds(run: RunRecord, now: datetime) -> float | None:
+    """How long the run took, or has been running so far; None while it is queued."""
+    if run.status is RunStatus.QUEUED:
+        return None
     return max(0.0, ((run.end_time or now) - run.start_time).total_seconds())
 
 

@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 
 from tracking.errors import NotFoundError
 from tracking.portal.encode import (
+    duration_seconds,
     experiment_json,
     file_json,
     iso,
@@ -80,8 +81,8 @@ def _latest_end(store: RecordStore, experiment_id: int) -> datetime | None:
     """The latest end time of the experiment's runs (None: none has ended)."""
     page = store.search_runs(experiment_id, order=_BY_END, limit=1)
     if page.rows and page.rows[0].run.end_time is None:
-        # PostgreSQL sorts a missing end (a running run) first when descending: skip those.
-        skip = running_count(store, experiment_id)
+        # PostgreSQL sorts a missing end (a run not ended) first when descending: skip those.
+        skip = running_count(store, experiment_id) + queued_count(store, experiment_id)
         page = store.search_runs(experiment_id, order=_BY_END, limit=1, offset=skip)
     return page.rows[0].run.end_time if page.rows else None
 
@@ -140,13 +141,18 @@ def running_count(store: RecordStore, experiment_id: int) -> int:
     return store.search_runs(experiment_id, status=RunStatus.RUNNING, limit=0).total
 
 
+def queued_count(store: RecordStore, experiment_id: int) -> int:
+    return store.search_runs(experiment_id, status=RunStatus.QUEUED, limit=0).total
+
+
 def experiment_detail(store: RecordStore, name: str) -> dict[str, Any]:
-    """The experiment, its columns and how many of its runs are running."""
+    """The experiment, its columns and how many of its runs are running and queued."""
     summary = experiment_summary(store, name)
     cols = columns(store, summary.experiment.id)
     return {
         **experiment_json(summary),
         "runningCount": running_count(store, summary.experiment.id),
+        "queuedCount": queued_count(store, summary.experiment.id),
         "metrics": cols.metrics,
         "params": cols.params,
     }
@@ -193,7 +199,6 @@ def run_detail(store: RecordStore, run_id: str, histories: HistoryCache) -> dict
     summaries = store.get_metric_summaries(run_id)
     counts = {name: s.count for name, s in summaries.items()}
     history, sampled = run_histories(store, run, counts, histories)
-    end = run.end_time or utcnow()
     return {
         "runId": run.run_id,
         "number": run.number,
@@ -202,7 +207,7 @@ def run_detail(store: RecordStore, run_id: str, histories: HistoryCache) -> dict
         "status": run.status.value,
         "startTimeUtc": iso(run.start_time),
         "endTimeUtc": iso(run.end_time),
-        "durationSeconds": max(0.0, (end - run.start_time).total_seconds()),
+        "durationSeconds": duration_seconds(run, utcnow()),
         "error": run.error,
         "properties": dict(run.properties),
         "tags": dict(run.tags),

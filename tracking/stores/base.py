@@ -9,7 +9,11 @@ Rules every implementation keeps:
 - It is safe to use from several threads of one process, and from several processes on the
   same database: every method is one short transaction.
 - A run's number is 1, 2, 3... within its experiment, assigned once and never reused.
-- Writes to a run that is no longer `Running` raise `RunFinishedError` (status changes too).
+- Writes to a run that is not `Running` raise `RunFinishedError` (status changes too, but
+  a `Queued` run may end without running: canceled, say).
+- A `Queued` run (`record_runs` with that status) holds its number, params, properties and
+  parent until it starts: recording it again by id (`record_runs`) writes it whole in its
+  place, keeping its number. Heartbeats and lost runs treat it as running.
 - A running run has a heartbeat: the time its recording process last said it was alive,
   by the database's clock. `fail_lost_runs` fails the runs whose heartbeat stopped, each
   exactly once even when several processes call it at the same time; a caller whose clock
@@ -139,11 +143,13 @@ class RecordStore(abc.ABC):
         """Create several runs whole (params, metrics, properties, files, status) at once.
 
         One transaction for all of them, the bulk form of `create_run`, `log_batch` and
-        `set_status`: what a sweep's writer uses to keep up with many short trials.
+        `set_status`: what a sweep's writer uses to keep up with many short trials. A run
+        whose id is a `Queued` run of the experiment replaces it, keeping its number.
 
         Raises:
             NotFoundError: the experiment does not exist.
-            ConflictError: a run id exists already.
+            ConflictError: a run id exists already (and is not a queued run of the
+                experiment).
         """
 
     @abc.abstractmethod
@@ -208,7 +214,8 @@ class RecordStore(abc.ABC):
         properties: Mapping[str, str] | None = None,
         files: Sequence[FileRecord] = (),
     ) -> None:
-        """Finish a running run with a terminal status, with its last properties and files.
+        """Finish a running (or queued) run with a terminal status, with its last
+        properties and files.
 
         All in one transaction: a run is never seen finished without its files. NUL
         characters in `error` are replaced by U+FFFD rather than refused.

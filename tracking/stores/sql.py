@@ -205,10 +205,13 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
         records = []
         with self._tx(write=True) as conn:
             self._check_parents(conn, experiment_id, runs)
-            last = self._next_numbers(conn, experiment_id, len(runs), latest)
-            for number, run in enumerate(runs, start=last - len(runs) + 1):
-                rows_of(experiment_id, number, run, table_rows)
-                records.append(record_of(experiment_id, number, run))
+            numbers = self._take_queued(conn, experiment_id, runs)
+            fresh = [run.run_id for run in runs if run.run_id not in numbers]
+            last = self._next_numbers(conn, experiment_id, len(fresh), latest)
+            numbers.update(zip(fresh, range(last - len(fresh) + 1, last + 1), strict=True))
+            for run in runs:
+                rows_of(experiment_id, numbers[run.run_id], run, table_rows)
+                records.append(record_of(experiment_id, numbers[run.run_id], run))
             for table, key in (
                 (t.runs, "runs"),
                 (t.run_properties, "run_properties"),
@@ -229,6 +232,31 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
                 names = sorted({row[field_name] for row in table_rows[key]})
                 self._add_columns(conn, experiment_id, kind, names)
         return records
+
+    @staticmethod
+    def _take_queued(
+        conn: sa.Connection, experiment_id: int, runs: Sequence[NewRun]
+    ) -> dict[str, int]:
+        """The numbers of the queued runs of the experiment among `runs`, whose rows are
+        deleted here to be written whole again: a queued run keeps its number."""
+        r = t.runs
+        ids = [run.run_id for run in runs]
+        queued = {
+            run_id: int(number)
+            for run_id, number in conn.execute(
+                sa.select(r.c.run_id, r.c.number).where(
+                    r.c.run_id.in_(ids),
+                    r.c.experiment_id == experiment_id,
+                    r.c.status == RunStatus.QUEUED.value,
+                )
+            )
+        }
+        if queued:
+            chosen = sorted(queued)
+            for table in (t.run_properties, t.run_tags, t.params, t.metric_summaries, t.metrics):
+                conn.execute(sa.delete(table).where(table.c.run_id.in_(chosen)))
+            conn.execute(sa.delete(r).where(r.c.run_id.in_(chosen)))
+        return queued
 
     @staticmethod
     def _check_parents(conn: sa.Connection, experiment_id: int, runs: Sequence[NewRun]) -> None:
@@ -412,7 +440,7 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
         with self._tx(write=True) as conn:
             conn.execute(
                 sa.update(r)
-                .where(r.c.run_id.in_(list(run_ids)), r.c.status == RunStatus.RUNNING.value)
+                .where(r.c.run_id.in_(list(run_ids)), r.c.status.in_(_OPEN))
                 .values(heartbeat_at=at or st.database_now(conn))
             )
 
@@ -425,7 +453,7 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
             now = st.database_now(conn)
             update = (
                 sa.update(r)
-                .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < now - age)
+                .where(r.c.status.in_(_OPEN), r.c.heartbeat_at < now - age)
                 .values(status=RunStatus.FAILED.value, end_time=now, error=error)
                 .returning(r.c.run_id)
             )
@@ -442,10 +470,14 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
             rows = conn.execute(
                 sa.select(r.c.run_id, e.c.name, r.c.number, r.c.heartbeat_at)
                 .join(e, e.c.id == r.c.experiment_id)
-                .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < cutoff)
+                .where(r.c.status.in_(_OPEN), r.c.heartbeat_at < cutoff)
                 .order_by(r.c.heartbeat_at, r.c.run_id)
             ).all()
         return [LostRun(rid, name, number, aware(at)) for rid, name, number, at in rows]  # type: ignore[arg-type]
+
+
+# The statuses of runs not yet ended: their recording process beats for them.
+_OPEN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 
 def _latest(*times: datetime | None) -> datetime | None:

@@ -95,6 +95,8 @@ class SqlBase:
         row = conn.execute(st.RUN_STATE, {"b_run_id": run_id}).first()
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r} in this workspace")
+        if must_run and row.status == RunStatus.QUEUED.value:
+            raise RunFinishedError(f"run {run_id!r} is queued: it takes values once it runs")
         if must_run and row.status != RunStatus.RUNNING.value:
             raise RunFinishedError(f"run {run_id!r} has already finished ({row.status})")
         return int(row.experiment_id), int(row.number)

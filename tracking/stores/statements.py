@@ -37,10 +37,14 @@ RUN_STATE = (
     .with_for_update()
 )
 
-# End a running run; returns its (experiment id, number), or nothing if it is not running.
+# End a running (or queued) run; returns its (experiment id, number), or nothing if it
+# has ended.
 FINISH_RUN = (
     sa.update(_r)
-    .where(_r.c.run_id == param("b_run_id"), _r.c.status == RunStatus.RUNNING.value)
+    .where(
+        _r.c.run_id == param("b_run_id"),
+        _r.c.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
+    )
     .values(status=param("b_status"), end_time=param("b_end_time"), error=param("b_error"))
     .returning(_r.c.experiment_id, _r.c.number)
 )

@@ -244,6 +244,7 @@
     ]);
     document.getElementById("tile-total").textContent = String(experiment.runCount);
     document.getElementById("tile-running").textContent = String(experiment.runningCount);
+    document.getElementById("tile-queued").textContent = String(experiment.queuedCount);
     document.getElementById("tile-activity").textContent = P.fmtTime(experiment.lastActivityUtc);
     const newColumns =
       experiment.metrics.join("\n") !== metrics.join("\n") || experiment.params.join("\n") !== params.join("\n");
@@ -260,9 +261,11 @@
       drawTable(page);
     }
     lastPage = signature;
-    // Charts follow while runs are running, and once more when the last one finishes; a
-    // chart that is slow to load (100,000 runs) is reloaded at most every 10 load times.
-    if (newColumns || experiment.runningCount > 0 || lastRunning > 0 || experiment.runCount !== lastRunCount) {
+    // Charts follow while runs are running or queued, and once more when the last one
+    // finishes; a chart that is slow to load (100,000 runs) is reloaded at most every 10
+    // load times.
+    const open = experiment.runningCount + experiment.queuedCount;
+    if (newColumns || open > 0 || lastRunning > 0 || experiment.runCount !== lastRunCount) {
       chartsStale = true;
     }
     const due = performance.now() - chartAt >= Math.max(data.refreshMs, 10 * chartMs);
@@ -270,7 +273,7 @@
       chartsStale = false;
       await loadCharts();
     }
-    lastRunning = experiment.runningCount;
+    lastRunning = open;
     lastRunCount = experiment.runCount;
     polls += 1;
     document.body.dataset.polls = String(polls);
@@ -300,7 +303,9 @@
   loadCharts()
     .then(() => {
       lastRunCount = Number(document.getElementById("tile-total").textContent);
-      lastRunning = Number(document.getElementById("tile-running").textContent);
+      lastRunning =
+        Number(document.getElementById("tile-running").textContent) +
+        Number(document.getElementById("tile-queued").textContent);
       document.body.dataset.chartsMs = String(performance.now());
       document.body.dataset.charts = "drawn";
     })
