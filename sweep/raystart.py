@@ -7,6 +7,7 @@ import atexit
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -72,9 +73,12 @@ def connect_ray(
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise SweepInputError(f"cannot connect to {where}: {message}") from None
     if address is None:
-        # A Ray this process started is stopped before the interpreter's last steps (a
-        # notebook kernel's exit), not torn down by signals while it shuts down.
+        # A Ray this process started is stopped before the interpreter's last steps, not
+        # torn down by signals while it shuts down: in a notebook kernel, as soon as the
+        # kernel is asked to shut down (ipykernel then signals every child process, Ray's
+        # too, before Python's exit hooks run).
         atexit.register(_stop_ray)
+        _stop_ray_with_kernel()
     status.say(f"Ray ready: {describe_cluster()}")
 
 
@@ -83,6 +87,12 @@ def _stop_ray() -> None:
 
     if ray.is_initialized():
         ray.shutdown()
+
+
+def _stop_ray_with_kernel() -> None:
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if shell is not None and shell.has_trait("exit_now"):
+        shell.observe(lambda change: _stop_ray() if change["new"] else None, names="exit_now")
 
 
 def describe_cluster() -> str:

@@ -146,3 +146,39 @@ def test_a_sweep_in_a_notebook(
     assert best.get_params() == {"alpha": 0.1}
     assert f'href="{best.portal_url}"' in data["text/html"]
     assert "Top 2 of 2 runs" in data["text/html"]
+
+
+@pytest.mark.ray
+def test_a_kernel_that_started_ray_shuts_down_without_signalling_it(tmp_path: Path) -> None:
+    """A kernel whose sweep started a local Ray stops it when asked to shut down: ipykernel
+    signals its child processes (Ray's) before Python's exit hooks, and Ray's processes
+    then print `SIGTERM received` stack traces into the kernel's log."""
+    import os
+
+    from jupyter_client import KernelManager
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["PYTHONPATH"] = str(root)
+    log = tmp_path / "kernel.log"
+    with log.open("w") as stream:
+        manager = KernelManager(kernel_name="python3")
+        manager.start_kernel(stdout=stream, stderr=stream, cwd=str(tmp_path), env=env)
+        client = manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=120)
+            code = (
+                "from sweep.raystart import connect_ray\n"
+                "from sweep.status import Status\n"
+                "connect_ray(None, None, Status(quiet=True))  # as run_sweep starts Ray\n"
+                "import ray; assert ray.is_initialized()"
+            )
+            reply = client.execute_interactive(code, timeout=240)
+            assert reply["content"]["status"] == "ok", reply["content"]
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=False)  # a shutdown request, as Jupyter sends
+    shown = log.read_text()
+    assert not manager.is_alive()
+    assert "SIGTERM received" not in shown, shown
