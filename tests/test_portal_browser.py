@@ -244,7 +244,7 @@ def test_the_browser_formats_values_as_the_server_does(portal: Portal, page: Pag
     from tracking.portal.templating import fmt_duration, fmt_number
 
     numbers = [0.0, 1.0, 57.234812, 0.1 + 0.2, 1234567.0, 123456.7, 1e-5, 0.0001234, -2.5e12]
-    durations = [0.04, 9.96, 61.0, 3599.9, 7380.0]
+    durations = [0.0004, 0.0375, 0.9996, 9.96, 61.0, 3599.9, 7380.0]
     page.goto(f"{portal.url}/experiments/{EXPERIMENT}")
     shown = page.evaluate(
         "([n, d]) => [n.map(Portal.fmtNumber), d.map(Portal.fmtDuration),"
@@ -253,6 +253,7 @@ def test_the_browser_formats_values_as_the_server_does(portal: Portal, page: Pag
     )
     assert shown[0] == [fmt_number(v) for v in numbers]
     assert shown[1] == [fmt_duration(v) for v in durations]
+    assert shown[1][:3] == ["0 ms", "38 ms", "1.0 s"]
     assert shown[2] == [fmt_number(v) for v in (math.nan, math.inf, -math.inf)]
 
 

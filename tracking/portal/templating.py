@@ -50,9 +50,11 @@ def fmt_time(iso: str | None) -> str:
 
 
 def fmt_duration(seconds: float | None) -> str:
-    """'0.4 s', '12.3 s', '4m 05s', '2h 03m'."""
+    """'35 ms', '12.3 s', '4m 05s', '2h 03m'."""
     if seconds is None:
         return ""
+    if seconds < 0.9995:
+        return f"{int(seconds * 1000 + 0.5)} ms"  # half up, as the browser's Math.round
     if seconds < 60:
         return f"{seconds:.1f} s"
     whole = int(seconds)

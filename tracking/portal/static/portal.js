@@ -36,6 +36,7 @@
 
   function fmtDuration(seconds) {
     if (seconds === null || seconds === undefined) return "";
+    if (seconds < 0.9995) return Math.round(seconds * 1000) + " ms";
     if (seconds < 60) return seconds.toFixed(1) + " s";
     const whole = Math.floor(seconds);
     const pad = (n) => String(n).padStart(2, "0");
