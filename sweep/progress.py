@@ -158,6 +158,8 @@ class ProgressCallback(tune.Callback):
                 self.done += 1
                 self._consider(entry["metrics"].get(self.metric))
         self._reported[trial.trial_id] = self._reported.get(trial.trial_id, 0) + len(entries)
+        if not self._unreported(trial):  # every cell in: not running, though Tune ends it later
+            self.running.discard(trial.trial_id)
         self._show()
 
     def _unreported(self, trial: Trial) -> int:

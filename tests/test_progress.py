@@ -54,3 +54,16 @@ def test_packed_trials_count_each_cell() -> None:
     assert stream.getvalue().splitlines()[-1] == "runs 2/5: running 1, failed 1, best rmse 2"
     progress.on_trial_error(0, [], trial)  # the three cells it never reported failed with it
     assert stream.getvalue().splitlines()[-1] == "runs 5/5: running 0, failed 4, best rmse 2"
+
+
+def test_a_trial_whose_cells_are_all_in_is_not_counted_running() -> None:
+    stream = io.StringIO()
+    progress = ProgressCallback(2, "rmse", "min", stream=stream, interval=0)
+    trial = StandInTrial("p", {"cells": [{}] * 2})
+    progress.on_trial_start(0, [], trial)
+    ok = {"index": 0, "metrics": {"rmse": 2.0}}
+    progress.on_trial_result(0, [], trial, {"tracking.cells": [ok, {**ok, "index": 1}]})
+    # Tune ends the trial a moment later; the line says 2/2 done and none running already.
+    assert stream.getvalue().splitlines()[-1] == "runs 2/2: running 0, failed 0, best rmse 2"
+    progress.on_trial_complete(0, [], trial)
+    assert stream.getvalue().splitlines()[-1] == "runs 2/2: running 0, failed 0, best rmse 2"
