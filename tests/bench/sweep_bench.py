@@ -1,6 +1,6 @@
 """Sweep benchmark: what tracking costs over bare Ray Tune, and what Tune costs over a loop.
 
-    python tests/bench/sweep_bench.py [--sizes 10 100 1000] [--repeat 1]
+    python tests/bench/sweep_bench.py [--sizes 10 100 1000] [--repeat 1] [--only NAME ...]
 
 For each number of alphas, in one process and one Ray instance (started once, not timed):
 - plain loop: fit, score, joblib.dump per alpha, sequentially (the floor);
@@ -170,24 +170,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--only", nargs="+", choices=list(CONTENDERS), help="these contenders (default: all)"
+    )
     args = parser.parse_args()
+    names = args.only or list(CONTENDERS)
     progress(f"Ray start-up (not counted): {start_ray():.1f} s")
     rows = []
     for n in args.sizes:
-        row: dict[str, Any] = {"n": n}
-        for name, contender in CONTENDERS.items():
-            row[name] = median([timed(contender, n) for _ in range(args.repeat)])
-            progress(f"  {n:>5} alphas, {name:<16}: {row[name]:7.2f} s")
-        rows.append(row)
+        # Interleaved (one run of each contender per round): a machine that slows down
+        # midway weighs on every contender alike, not on whichever ran last.
+        times: dict[str, list[float]] = {name: [] for name in names}
+        for round_ in range(1, args.repeat + 1):
+            for name in names:
+                times[name].append(timed(CONTENDERS[name], n))
+                progress(f"  {n:>5} alphas, {name:<16} round {round_}: {times[name][-1]:7.2f} s")
+        rows.append({"n": n, **{name: median(values) for name, values in times.items()}})
     print(f"\nCPUs: {os.cpu_count()}; medians of {args.repeat} run(s)\n")
-    names = list(CONTENDERS)
     print("| alphas | " + " | ".join(names) + " | sweep / bare Tune |")
     print("|---:|" + "---:|" * (len(names) + 1))
     for r in rows:
         cells = [f"{r[k]:.2f}" if r[k] is not None else "-" for k in names]
-        print(
-            f"| {r['n']:,} | " + " | ".join(cells) + f" | {r['sweep_s'] / r['bare_tune_s']:.3f} |"
-        )
+        ratio = r["sweep_s"] / r["bare_tune_s"] if {"sweep_s", "bare_tune_s"} <= set(r) else None
+        shown = "-" if ratio is None else f"{ratio:.3f}"
+        print(f"| {r['n']:,} | " + " | ".join(cells) + f" | {shown} |")
 
 
 if __name__ == "__main__":
