@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -198,7 +199,10 @@ def run_sweep(
         spec = SweepSpec.create(**options)
     elif options:
         raise SweepInputError(f"give either a spec or options, not both: {sorted(options)}")
-    status = Status(quiet=not progress)
+    from sweep.notebook import in_notebook
+
+    # In a notebook, the phases are the cell's own text, not a pink box of warnings.
+    status = Status(quiet=not progress, stream=sys.stdout if in_notebook() else None)
     prepared = prepare(spec, workspace, runtime_env=runtime_env, status=status)
     return execute(prepared, progress=progress)
 

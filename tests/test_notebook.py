@@ -132,6 +132,8 @@ def test_a_sweep_in_a_notebook(
     assert "2/2 (finished)" in progress and "best rmse (min)" in progress
     assert f"{NOTICE} {tmp_path / 'workspace'}" in progress
     stderr = "".join(o.text for o in sweep_cell.outputs if o.get("name") == "stderr")
+    stdout = "".join(o.text for o in sweep_cell.outputs if o.get("name") == "stdout")
+    assert "training 2 cells" in stdout and "training" not in stderr  # the cell's own text
     assert f"tracking: {NOTICE}" in stderr  # tracking's logged notice, not cleared
     assert "IProgress not found" not in stderr and "Missing packages" not in stderr
     assert "Checkpoint successfully created" not in stderr  # Ray Train's line per checkpoint
