@@ -258,30 +258,11 @@ class Experiment:
         `params.<name>`, `metrics.<name>` (the last value), `tags.<name>` and
         `properties.<name>`. Built from a handful of reads, whatever the number of runs;
         params that are numbers come back as floats."""
-        import pandas as pd
+        from tracking.frame import run_frame
 
-        table = self._workspace.records.run_table(
-            self.id, RunFilter(top_level=not include_children)
+        return run_frame(
+            self._workspace.records.run_table(self.id, RunFilter(top_level=not include_children))
         )
-        base = ["run_id", "number", "status", "start_time", "end_time", "parent_run_id", "type"]
-        frame = pd.DataFrame.from_records(list(table.runs), columns=base)
-        for column in ("start_time", "end_time"):
-            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-        parts = [frame]
-        for prefix, triples, key in (
-            ("params", table.params, "number"),
-            ("metrics", table.metrics, "number"),
-            ("tags", table.tags, "run_id"),
-            ("properties", table.properties, "run_id"),
-        ):
-            if triples:
-                values = pd.DataFrame.from_records(list(triples), columns=[key, "name", "value"])
-                wide = values.pivot(index=key, columns="name", values="value")
-                wide.columns = [f"{prefix}.{name}" for name in wide.columns]
-                index = frame[key]
-                parts.append(wide.reindex(index).set_axis(frame.index))
-        frame = pd.concat(parts, axis=1)
-        return frame
 
     def __repr__(self) -> str:
         return f"Experiment(Name: {self.name},\nWorkspace: {self._workspace.name})"

@@ -116,7 +116,7 @@ def page_of_run_ids(
 
 
 def run_table(conn: sa.Connection, experiment_id: int, where: RunFilter) -> RunTable:
-    """The matching runs and their values in columns: five reads, each one index range
+    """The matching runs and their values in columns: a few reads, each one index range
     scan, and no object per run beyond its tuples."""
     r = t.runs
     conditions = _conditions(experiment_id, where)
@@ -142,15 +142,16 @@ def run_table(conn: sa.Connection, experiment_id: int, where: RunFilter) -> RunT
             query = query.where(table.c.run_id.in_(chosen))
         return _rows(conn, query)
 
-    def by_run(query: sa.Select[Any], table: sa.Table) -> tuple[tuple[Any, ...], ...]:
-        inside = chosen if chosen is not None else sa.select(r.c.run_id).where(*conditions)
-        return _rows(conn, query.where(table.c.run_id.in_(inside)))
-
     p, s, tg, pr = t.params, t.metric_summaries, t.run_tags, t.run_properties
-    # Params and metrics by run number, through their covering chart indexes: numbers
-    # never touch the table; only params that are not numbers are read as JSON.
+    # Params and metrics by run number, through their covering chart indexes and in their
+    # order (a name's values in run order): numbers never touch the table; only params
+    # that are not numbers are read as JSON, and only last values that are not finite
+    # (kept as text) are made floats here.
     numeric = by_experiment(
-        sa.select(p.c.number, p.c.key, p.c.value_num).where(p.c.value_num.is_not(None)), p
+        sa.select(p.c.number, p.c.key, p.c.value_num)
+        .where(p.c.value_num.is_not(None))
+        .order_by(p.c.key, p.c.number),
+        p,
     )
     other = by_experiment(
         sa.select(p.c.number, p.c.key, p.c.value_json).where(p.c.value_num.is_(None)), p
@@ -159,15 +160,28 @@ def run_table(conn: sa.Connection, experiment_id: int, where: RunFilter) -> RunT
     params = numeric + tuple(
         (number, key, value) for (number, key, _), value in zip(other, decoded, strict=True)
     )
-    metrics = by_experiment(sa.select(s.c.number, s.c.name, s.c.last, s.c.last_special), s)
+    finite = by_experiment(
+        sa.select(s.c.number, s.c.name, s.c.last)
+        .where(s.c.last_special.is_(None))
+        .order_by(s.c.name, s.c.number),
+        s,
+    )
+    special = by_experiment(
+        sa.select(s.c.number, s.c.name, s.c.last_special).where(s.c.last_special.is_not(None)), s
+    )
     properties = by_experiment(sa.select(pr.c.run_id, pr.c.key, pr.c.value), pr)
-    tags = by_run(sa.select(tg.c.run_id, tg.c.key, tg.c.value), tg)
+    # Tags by run (they have no experiment column): a join probes each run's, where a list
+    # of the runs' ids would have to be built first.
+    tags = _rows(
+        conn,
+        sa.select(tg.c.run_id, tg.c.key, tg.c.value)
+        .join_from(r, tg, tg.c.run_id == r.c.run_id)
+        .where(*conditions),
+    )
     return RunTable(
         runs=runs,
         params=params,
-        metrics=tuple(
-            (number, name, v if sp is None else float(sp)) for number, name, v, sp in metrics
-        ),
+        metrics=finite + tuple((number, name, float(text)) for number, name, text in special),
         tags=tags,
         properties=properties,
     )
