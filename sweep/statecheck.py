@@ -120,6 +120,8 @@ class StateRecorder(tune.Callback):
     state file is recorded at the end of the same step.
     """
 
+    _saving = False  # Tune is saving its state: its last file is still to come
+
     def __init__(self, experiment: Experiment, tune_run: str) -> None:
         self._bound: Experiment | None = experiment
         self._experiment_name = experiment.name
@@ -175,11 +177,16 @@ class StateRecorder(tune.Callback):
 
     def get_state(self) -> dict[str, Any] | None:
         self._record()  # the experiment and searcher state, before Tune copies them
+        self._saving = True  # the callbacks' state file comes next: recorded at step end
         return None
 
     def on_step_end(self, iteration: int, trials: list[Trial], **info: Any) -> None:
+        # Only after Tune saved its state: the staging folder holds a folder per trial, so
+        # listing it at every step would cost more than the sweep's tracking.
         self._learn(trials)
-        self._record()
+        if self._saving:
+            self._saving = False
+            self._record()
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
         self._learn(trials)
