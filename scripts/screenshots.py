@@ -35,7 +35,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "tests" / "notebooks" / "sweep.ipynb"
@@ -132,18 +132,24 @@ def last_line(log: Path) -> str:
 # -- the steps ---------------------------------------------------------------------------
 
 
+def spawn(args: list[str], work: Path, env: dict[str, str], out: IO[str]) -> subprocess.Popen[str]:
+    """This Python running `args` in `work`, its output (both streams) to `out`."""
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def run_quick_start(work: Path, env: dict[str, str], log: Path) -> None:
     """`python -m sweep.launch` in `work`, as the quick start says; its output to `log`."""
     say(f"running the quick start's sweep: python -m sweep.launch (in {work}; log {log.name})")
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sweep.launch"],
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        process = spawn(["-m", "sweep.launch"], work, env, out)
         try:
             code = process.wait(SWEEP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -163,14 +169,8 @@ def portal(work: Path, env: dict[str, str], log: Path) -> Iterator[str]:
     """`python -m tracking.portal` on loopback in `work`, on a port it picks; its URL."""
     say("starting the portal: python -m tracking.portal --host 127.0.0.1 --port 0")
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tracking.portal", "--host", "127.0.0.1", "--port", "0"],
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        args = ["-m", "tracking.portal", "--host", "127.0.0.1", "--port", "0"]
+        process = spawn(args, work, env, out)
     try:
         url = _portal_url(process, log)
         say(f"portal answers at {url} (pid {process.pid})")
