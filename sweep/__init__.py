@@ -7,8 +7,9 @@
 Importing this package does not start Ray.
 """
 
-from sweep.driver import SweepResult, run_sweep
+from sweep.driver import run_sweep
 from sweep.errors import SweepInputError
+from sweep.result import SweepResult
 from sweep.spec import DataSpec, SweepSpec
 
 __all__ = ["DataSpec", "SweepInputError", "SweepResult", "SweepSpec", "run_sweep"]

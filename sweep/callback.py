@@ -53,7 +53,7 @@ from ray.tune.result import AUTO_RESULT_KEYS
 
 from sweep import attach
 from sweep.cells import CELLS, NODE_ID, flatten, one_run
-from sweep.recorder import REMOVED_FILES, CellParams, Properties, QueuedIds, Recorder, another
+from sweep.recorder import REMOVED_FILES, CellParams, Properties, QueuedIds, Recorder
 from sweep.stops import StopWatch as _StopWatch
 from sweep.stops import stopped_by as _stopped_by
 from sweep.stops import tune_controller as _tune_controller
@@ -63,7 +63,7 @@ from sweep.trialops import Op as _Op
 from sweep.trialops import error_text as _error_text
 from sweep.trialops import where_of as _where
 from sweep.writer import Writer
-from tracking import Experiment, NotFoundError, Run
+from tracking import Experiment, Run
 from tracking.records import RunStatus, utcnow
 
 if TYPE_CHECKING:
@@ -277,30 +277,9 @@ class TrackingCallback(tune.Callback):
                     "call",
                     trial,
                     "re-attach its runs",
-                    call=lambda: recorder.reattach(
-                        trial, self._renewed(known, queued), now, queued
-                    ),
+                    call=lambda: recorder.reattach(trial, known, now, queued),
                 )
             )
-
-    def _renewed(self, known: list[str] | None, queued: list[str | None]) -> list[str] | None:
-        """A restored trial's run ids, each run canceled by an interrupted sweep replaced
-        by its cell's queued run, or a new id: the cell gets a new run, and the canceled
-        one stays as it ended."""
-        if not known:
-            return known
-        records = self._experiment.workspace.records
-        renewed = []
-        for run_id, waiting in zip(known, queued, strict=False):
-            try:
-                record = records.get_run(run_id)
-            except NotFoundError:
-                renewed.append(run_id)
-                continue
-            interrupted = record.properties.get(STOPPED_BY) == INTERRUPTED
-            canceled = record.status is RunStatus.CANCELED and interrupted
-            renewed.append(another(run_id, waiting) if canceled else run_id)
-        return renewed
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any

@@ -13,7 +13,6 @@ from sweep.cellruns import (
     SWEEP_RUN,
     cancel_queued,
     cell_counts,
-    cells_frame,
     completed_cells,
     last_tune_run,
     queue_cells,
@@ -25,51 +24,15 @@ from sweep.data import Dataset, load_dataset
 from sweep.errors import SweepInputError
 from sweep.parent import FAILED_CELLS, TRAINED_CELLS
 from sweep.raystart import check_reachable, connect_ray, tune_quiet
+from sweep.result import SweepResult, read_result
 from sweep.spec import SweepSpec
 from sweep.status import Status
-from tracking import Experiment, Run, TrackingError, Workspace
+from tracking import Experiment, TrackingError, Workspace
 from tracking.records import RunStatus
 
 if TYPE_CHECKING:
-    import pandas as pd
     from ray.tune import ResultGrid
     from ray.tune.experiment import Trial
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """What a sweep left in the workspace."""
-
-    experiment: Experiment
-    best_run: Run | None
-    # Every run of the experiment but sweeps' parents (so: the cells, this sweep's and
-    # earlier ones'), one row each, in `Experiment.to_dataframe`'s MLflow-style columns.
-    runs: pd.DataFrame
-    trained: int  # cells trained by this call (a resumed sweep: by its Tune run)
-    failed: int  # of those, cells whose run did not complete (nor was canceled)
-    reused: int  # cells skipped because a completed run already had them
-    tracking_errors: tuple[str, ...] = ()
-    result_grid: ResultGrid | None = None  # Ray Tune's results of the sweep's last Tune run
-    # The sweep's `hyperdrive` run, whose children are the cells it trained (see
-    # sweep.parent); None when it trained nothing (every cell was done already).
-    parent_run: Run | None = None
-    # Stopped early (Ctrl+C): the runs in flight were canceled; `--resume` finishes it.
-    interrupted: bool = False
-    canceled: int = 0  # of the cells trained, those whose run was canceled
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0 and not self.tracking_errors and not self.interrupted
-
-    def __repr__(self) -> str:  # short: never the runs' whole table
-        best = None if self.best_run is None else self.best_run.id
-        counts = f"trained={self.trained}, failed={self.failed}, reused={self.reused}"
-        return f"SweepResult(experiment={self.experiment.name!r}, {counts}, best_run={best!r})"
-
-    def _repr_html_(self) -> str:
-        from sweep.notebook import sweep_html
-
-        return sweep_html(self)
 
 
 @dataclass(frozen=True)
@@ -436,15 +399,4 @@ def _training(cells: int, reused: int, size: int) -> str:
 
 def _result(prepared: PreparedSweep, **counts: Any) -> SweepResult:
     """The sweep's result, read back from the records."""
-    spec, experiment = prepared.spec, prepared.experiment
-    try:
-        best: Run | None = experiment.get_best_run(spec.metric, mode=spec.mode)
-    except TrackingError:
-        best = None
-    return SweepResult(
-        experiment=experiment,
-        best_run=best,
-        runs=cells_frame(experiment),
-        reused=prepared.reused,
-        **counts,
-    )
+    return read_result(prepared.spec, prepared.experiment, reused=prepared.reused, **counts)

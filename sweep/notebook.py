@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from ray.tune import ProgressReporter
 
-    from sweep.driver import SweepResult
     from sweep.progress import ProgressCallback
+    from sweep.result import SweepResult
     from sweep.spec import SweepSpec
 
 LEADERBOARD_ROWS = 5

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from sweep.cells import flatten
 from sweep.checkpoints import CheckpointFiles
-from sweep.trialops import REFUSED, TRIAL_ID, why
+from sweep.trialops import INTERRUPTED, REFUSED, STOPPED_BY, TRIAL_ID, why
 from sweep.trialops import Change as _Change
 from sweep.trialops import Op as _Op
-from tracking import Experiment, TrackingError
+from tracking import Experiment, NotFoundError, TrackingError
 from tracking.errors import ValidationError
 from tracking.heartbeat import LOST
 from tracking.records import FileRecord, NewRun, RunStatus, utcnow
@@ -300,7 +300,9 @@ class Recorder:
         found = self._records.find_runs_by_property(experiment.id, TRIAL_ID, trial.trial_id)
         count = len(self._cells(trial.config))
         waiting = [*queued, *[None] * count][:count]
-        if known is None:
+        if known is not None:
+            known = self._renewed(known, waiting)
+        else:
             by_index = {int(r.properties.get(TRIAL_CELL, "0")): r.run_id for r in found}
             known = [by_index.get(i) or another(None, waiting[i]) for i in range(count)]
         for record in found:
@@ -321,6 +323,22 @@ class Recorder:
         self._runs[trial.trial_id] = known
         if len(known) == 1:
             self.write([_Op("start", trial, "start its run", started=started)])
+
+    def _renewed(self, known: list[str], queued: list[str | None]) -> list[str]:
+        """A restored trial's run ids, each run canceled by an interrupted sweep replaced
+        by its cell's queued run, or a new id: the cell gets a new run, and the canceled
+        one stays as it ended."""
+        renewed = []
+        for run_id, waiting in zip(known, queued, strict=False):
+            try:
+                record = self._records.get_run(run_id)
+            except NotFoundError:
+                renewed.append(run_id)
+                continue
+            interrupted = record.properties.get(STOPPED_BY) == INTERRUPTED
+            canceled = record.status is RunStatus.CANCELED and interrupted
+            renewed.append(another(run_id, waiting) if canceled else run_id)
+        return renewed
 
     def note_retry(self, trial: Any) -> None:
         self._retries[trial.trial_id] = self._retries.get(trial.trial_id, 0) + 1

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sweep.driver import SweepResult
+    from sweep.result import SweepResult
     from sweep.spec import SweepSpec
     from tracking import Experiment, Run
 
@@ -103,7 +103,7 @@ def _column(frame: Any, prefix: str, name: str) -> str:
 def grid_outcome(experiment: Experiment, spec: SweepSpec) -> tuple[int, list[tuple[str, str]]]:
     """How many of the grid's cells have a completed run, and the cells whose latest run
     failed, in grid order: (the cell as `name=value`s, the last line of its error)."""
-    from sweep.driver import SWEEP_CELL
+    from sweep.cellruns import SWEEP_CELL
 
     latest: dict[str, Run] = {}
     completed: set[str] = set()

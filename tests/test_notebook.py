@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from sweep.driver import SweepResult, cells_frame
+from sweep.cellruns import cells_frame
 from sweep.notebook import (
     CellProgress,
     SilentTuneReporter,
     leaderboard_html,
     workspace_line,
 )
+from sweep.result import SweepResult
 from tracking import Experiment, Workspace
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "sweep.ipynb"
