@@ -208,22 +208,32 @@ def test_queued_runs_show_waiting_then_running_in_their_place(portal: Portal, pa
 
     queue = Experiment(portal.workspace, "queue-experiment")
     records = portal.workspace.records
-    waiting = [NewRun(f"queued-{i}", utcnow(), status=RunStatus.QUEUED) for i in range(3)]
-    records.record_runs(queue.id, waiting)
+    parent = NewRun("sweep-parent", utcnow(), run_type="hyperdrive")  # a sweep's, marked
+    waiting = [
+        NewRun(f"queued-{i}", utcnow(), status=RunStatus.QUEUED, parent_run_id="sweep-parent")
+        for i in range(3)
+    ]
+    records.record_runs(queue.id, [parent, *waiting])
     page.goto(f"{portal.url}/experiments/{queue.name}")
     assert page.locator("#tile-queued").inner_text() == "3"
+    marked = page.locator("#runs-table tr[data-run-id='sweep-parent'] td").first
+    assert marked.locator("a").inner_text() == "1"
+    assert marked.locator(".kind").inner_text() == "sweep"
     row = page.locator("#runs-table tr[data-run-id='queued-1']")
     assert row.get_attribute("data-status") == "Queued"
     assert row.locator("td.field").nth(4).inner_text() == ""  # no duration while it waits
 
-    started = NewRun("queued-1", utcnow(), params={"alpha": 0.5}, metrics=(("rmse", 40.0),))
+    started = NewRun("queued-1", utcnow(), params={"alpha": 0.5}, metrics=(("rmse", 40.0),),
+                     parent_run_id="sweep-parent")  # fmt: skip
     records.record_runs(queue.id, [started])  # it starts: the same run, in the same place
     page.locator("#runs-table tr[data-run-id='queued-1'][data-status='Running']").wait_for(
         timeout=10_000
     )
     assert page.locator("#tile-queued").inner_text() == "2"
-    assert page.locator("#tile-running").inner_text() == "1"
-    assert records.get_run("queued-1").number == 2
+    assert page.locator("#tile-running").inner_text() == "2"  # the cell and its sweep
+    assert records.get_run("queued-1").number == 3
+    # Drawn again by the page's script: the sweep's run still marked.
+    assert marked.locator(".kind").inner_text() == "sweep"
 
 
 def test_the_status_filter_asks_the_server_for_those_runs(portal: Portal, page: Page) -> None:

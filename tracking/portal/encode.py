@@ -93,6 +93,7 @@ def run_row_json(row: RunRow, now: datetime) -> dict[str, Any]:
         "number": run.number,
         "displayName": run.display_name,
         "status": run.status.value,
+        "runType": run.run_type,
         "startTimeUtc": iso(run.start_time),
         "endTimeUtc": iso(run.end_time),
         "durationSeconds": duration_seconds(run, now),

@@ -54,6 +54,10 @@ SCHEMAS: dict[str, Any] = {
             "number": {"type": "integer"},
             "displayName": {"type": ["string", "null"]},
             "status": {"type": "string", "enum": list(STATUSES)},
+            "runType": {
+                "type": "string",
+                "description": "azureml.scriptrun, or hyperdrive for a sweep's parent run",
+            },
             "startTimeUtc": TIME,
             "endTimeUtc": TIME,
             "durationSeconds": {"type": ["number", "null"]},

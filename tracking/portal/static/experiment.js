@@ -184,7 +184,10 @@
   function row(run, cols, fresh) {
     const href = "/runs/" + encodeURIComponent(run.runId);
     const cells = [
-      el("td", { className: "field" }, [el("a", { href: href, text: String(run.number) })]),
+      el("td", { className: "field" }, [
+        el("a", { href: href, text: String(run.number) }),
+        ...(run.runType === "hyperdrive" ? [el("span", { className: "kind", text: "sweep" })] : []),
+      ]),
       el("td", { className: "field mono" }, [el("a", { href: href, text: run.runId })]),
       el("td", { className: "field" }, [
         el("span", { className: "status status-" + run.status.toLowerCase(), text: run.status }),
