@@ -173,23 +173,43 @@ def requeue(
     still queued (its driver was killed) is kept, with its number; a cell whose run was
     canceled when its sweep was stopped, or lost with its driver, is queued again, in grid
     order (its old run stays as it ended)."""
-    latest: dict[str, RunRecord] = {}
-    for run in sorted(runs_of(experiment, tune_run), key=lambda run: run.number):
-        latest[run.properties.get(SWEEP_CELL, "")] = run
+    latest = latest_runs(experiment, tune_run)
     done = completed_cells(experiment)
-    waiting = {
-        key: run.run_id
-        for key, run in latest.items()
-        if key not in done and run.status is RunStatus.QUEUED
-    }
+    waiting = still_queued(experiment, tune_run)
     experiment.workspace.heartbeat.add(waiting.values())
 
     def again(run: RunRecord) -> bool:
         stopped = run.status is RunStatus.CANCELED and run.properties.get(STOPPED_BY) == INTERRUPTED
-        lost = run.status is RunStatus.FAILED and (run.error or "").startswith(LOST)
-        return stopped or lost
+        return stopped or _lost(run)
 
-    redo = [run for key, run in latest.items() if key and key not in done and again(run)]
+    redo = [run for key, run in latest.items() if key not in done and again(run)]
     records = experiment.workspace.records
     keyed = [(run.properties[SWEEP_CELL], records.get_params(run.run_id)) for run in redo]
     return QueuedCells(spec, {**waiting, **_queue(experiment, keyed, tune_run, parent_run_id)})
+
+
+def latest_runs(experiment: Experiment, tune_run: str) -> dict[str, RunRecord]:
+    """Each cell's latest run (by number) of a Tune run, by the cell's key, in the order the
+    cells were first numbered (the grid's)."""
+    latest: dict[str, RunRecord] = {}
+    for run in sorted(runs_of(experiment, tune_run), key=lambda run: run.number):
+        if SWEEP_CELL in run.properties:
+            latest[run.properties[SWEEP_CELL]] = run
+    return latest
+
+
+def still_queued(experiment: Experiment, tune_run: str) -> dict[str, str]:
+    """The cells of a Tune run whose latest run is still queued: key -> run id."""
+    latest = latest_runs(experiment, tune_run).items()
+    return {key: run.run_id for key, run in latest if run.status is RunStatus.QUEUED}
+
+
+def failed_cells(experiment: Experiment, tune_run: str) -> set[str]:
+    """The cells whose latest run of a Tune run failed (not lost with its driver): a resume
+    does not train them again (a plain rerun does)."""
+    latest = latest_runs(experiment, tune_run).items()
+    return {key for key, run in latest if run.status is RunStatus.FAILED and not _lost(run)}
+
+
+def _lost(run: RunRecord) -> bool:
+    return run.status is RunStatus.FAILED and (run.error or "").startswith(LOST)

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 from sweep.cellruns import (
     SWEEP_CELL,
     SWEEP_RUN,
+    QueuedCells,
     cancel_queued,
     cell_counts,
     completed_cells,
+    failed_cells,
     last_tune_run,
     queue_cells,
     requeue,
-    runs_of,
+    still_queued,
 )
 from sweep.claim import Claim, acquire
 from sweep.data import Dataset, load_dataset
@@ -274,7 +276,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         except TrackingError as err:  # a heartbeat check fails them once this driver ends
             tracker_errors.append(f"could not cancel the cells never started: {err}")
 
-    def fit(tuner: tune.Tuner, callbacks: list[Any], tune_run: str) -> bool:
+    def fit(tuner: tune.Tuner, callbacks: list[Any]) -> bool:
         """Run a Tune run; returns whether Tune stopped it early (Ctrl+C)."""
         trackers = [c for c in callbacks if isinstance(c, TrackingCallback)]
         try:
@@ -287,12 +289,12 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         finally:
             for tracker in trackers:
                 tracker.close()  # every record written before the results are read
-            unqueue(tune_run)  # cells it never started (stopped early) are not left waiting
         for tracker in trackers:
             tracker_errors.extend(tracker.errors)
         return any(tracker.interrupted for tracker in trackers)
 
     todo = prepared.todo
+    waiting: dict[str, str] = {}  # cell key -> its run, queued by a restored Tune run
     interrupted = False
     previous = last_tune_run(experiment) if spec.resume else None
     try:
@@ -315,22 +317,25 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                         if isinstance(callback, TrackingCallback):
                             callback.parent_run_id = parent.run_id
                             callback.queued = queued
-                    interrupted = fit(tuner, restored, previous)
-                done = completed_cells(experiment)
-                ran = runs_of(experiment, previous)
-                attempted = {run.properties.get(SWEEP_CELL) for run in ran}
-                todo = [c for c in todo if spec.cell_key(c) not in done | attempted]
+                    interrupted = fit(tuner, restored)
+                # What the restored trials did not train (Tune restores only the trials it
+                # had not ended) gets a new Tune run, in the runs still queued for it.
+                skipped = completed_cells(experiment) | failed_cells(experiment, previous)
+                todo = [c for c in todo if spec.cell_key(c) not in skipped]
+                waiting = still_queued(experiment, previous)
 
         if todo and not interrupted:
             parent = open_parent(None)
             parent.adopt(name)
+            fresh = [c for c in todo if spec.cell_key(c) not in waiting]
+            new = queue_cells(experiment, spec, fresh, name, parent.run_id).ids
             tracker = TrackingCallback(
                 experiment,
                 cells=trial_cells,
                 properties=_CellProperties(spec, name),
                 parent_run=parent.run_id,
                 # Every cell's run, queued in grid order: numbers follow the grid.
-                queued=queue_cells(experiment, spec, todo, name, parent.run_id),
+                queued=QueuedCells(spec, {**waiting, **new}),
             )
             callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, name)]
             size = spec.pack_size(len(todo), trial_slots(spec))
@@ -361,7 +366,9 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
             # Tuner() has just written tuner.pkl: its digest goes on record before any trial
             # runs.
             statecheck.record_tuner_file(experiment, name, f"{storage_path}/{name}", filesystem)
-            interrupted = fit(tuner, [tracker], name)
+            interrupted = fit(tuner, [tracker])
+        for tune_run in tune_runs:  # cells never started (stopped early) are not left waiting
+            unqueue(tune_run)
         trained, failed, canceled = cell_counts(experiment, tune_runs)
     except BaseException as err:
         for tune_run in {name, *tune_runs}:

@@ -191,7 +191,7 @@ def test_cells_are_queued_up_front_in_grid_order(ray_address: str, tmp_path: Pat
     details = [r.get_details() for r in runs]
     assert all(d["startTimeUtc"] < d["endTimeUtc"] for d in details)  # each cell's own times
     # A wider grid queues only its new cells, after the runs already there.
-    wider = run_sweep(workspace=ws, progress=False, experiment="queued", pack=2,
+    wider = run_sweep(workspace=ws, progress=False, experiment="queued", pack=2, estimator=slow,
                       alphas=[float(a) for a in [*alphas, "0.8", "0.7"]])  # fmt: skip
     assert (wider.trained, wider.reused) == (2, 6)
     new = sorted(_cells(Experiment(ws, "queued")), key=lambda r: r.number)[6:]
