@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sweep.cells import flatten
 from sweep.trialops import INTERRUPTED, STOPPED_BY, TRIAL_ID
 from tracking import Experiment, Run
-from tracking.heartbeat import LOST
+from tracking.heartbeat import is_lost
 from tracking.records import SWEEP_RUN as HYPERDRIVE
 from tracking.records import NewRun, RunRecord, RunStatus, utcnow
 
@@ -180,7 +180,7 @@ def requeue(
 
     def again(run: RunRecord) -> bool:
         stopped = run.status is RunStatus.CANCELED and run.properties.get(STOPPED_BY) == INTERRUPTED
-        return stopped or _lost(run)
+        return stopped or is_lost(run)
 
     redo = [run for key, run in latest.items() if key not in done and again(run)]
     records = experiment.workspace.records
@@ -208,8 +208,4 @@ def failed_cells(experiment: Experiment, tune_run: str) -> set[str]:
     """The cells whose latest run of a Tune run failed (not lost with its driver): a resume
     does not train them again (a plain rerun does)."""
     latest = latest_runs(experiment, tune_run).items()
-    return {key for key, run in latest if run.status is RunStatus.FAILED and not _lost(run)}
-
-
-def _lost(run: RunRecord) -> bool:
-    return run.status is RunStatus.FAILED and (run.error or "").startswith(LOST)
+    return {key for key, run in latest if run.status is RunStatus.FAILED and not is_lost(run)}

@@ -30,7 +30,7 @@ from sweep.trialops import Change as _Change
 from sweep.trialops import Op as _Op
 from tracking import Experiment, NotFoundError, TrackingError
 from tracking.errors import ValidationError
-from tracking.heartbeat import LOST
+from tracking.heartbeat import is_lost
 from tracking.records import FileRecord, NewRun, RunStatus, utcnow
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ class Recorder:
         for record in found:
             if record.run_id not in known:
                 continue
-            if record.status is RunStatus.FAILED and (record.error or "").startswith(LOST):
+            if is_lost(record):
                 # Failed while this sweep was down: the cell gets a new run this time.
                 index = known.index(record.run_id)
                 known[index] = another(record.run_id, waiting[index])

@@ -14,14 +14,21 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from tracking.errors import TrackingError
+from tracking.records import RunStatus
 
 if TYPE_CHECKING:
+    from tracking.records import RunRecord
     from tracking.stores.base import RecordStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 600.0  # a run silent this long is lost
 LOST = "lost: "  # how the error of a run failed for a stopped heartbeat begins
+
+
+def is_lost(run: RunRecord) -> bool:
+    """Whether the run was failed because the process recording it stopped beating."""
+    return run.status is RunStatus.FAILED and (run.error or "").startswith(LOST)
 
 
 def lost_error(timeout_s: float) -> str:
