@@ -10,7 +10,7 @@ import pytest
 
 from tracking import Experiment, Workspace
 from tracking.frame import RUN_COLUMNS, run_frame
-from tracking.records import NewRun, RunStatus, RunTable, utcnow
+from tracking.records import NewRun, RunStatus, RunTable, TableColumn, utcnow
 
 
 def _nan(values: list[object]) -> list[object]:
@@ -74,8 +74,11 @@ def test_values_in_any_order_find_their_runs() -> None:
     table = RunTable(
         runs=runs,
         params=(),
-        # Out of order, a run missing, and a run written after the runs were read (9).
-        metrics=((3, "m", 3.0), (1, "n", 1.0), (1, "m", 1.0), (9, "m", 9.0), (2, "n", 2.0)),
+        # Out of name order, a run missing, and a run written after the runs were read (9).
+        metrics=(
+            TableColumn("n", (1, 2), (1.0, 2.0)),
+            TableColumn("m", (1, 3, 9), (1.0, 3.0, 9.0)),
+        ),
         tags=(("r2", "t", "x"), ("r9", "t", "y")),
         properties=(),
     )

@@ -258,11 +258,11 @@ class Experiment:
         `params.<name>`, `metrics.<name>` (the last value), `tags.<name>` and
         `properties.<name>`. Built from a handful of reads, whatever the number of runs;
         params that are numbers come back as floats."""
-        from tracking.frame import run_frame
+        from tracking.frame import collector_paused, run_frame
 
-        return run_frame(
-            self._workspace.records.run_table(self.id, RunFilter(top_level=not include_children))
-        )
+        with collector_paused():
+            where = RunFilter(top_level=not include_children)
+            return run_frame(self._workspace.records.run_table(self.id, where))
 
     def __repr__(self) -> str:
         return f"Experiment(Name: {self.name},\nWorkspace: {self._workspace.name})"

@@ -246,16 +246,26 @@ class RunRow:
 
 
 @dataclass(frozen=True)
+class TableColumn:
+    """One param's or metric's values in a `RunTable`: `values[i]` is the value of the run
+    numbered `numbers[i]`, in ascending run number, runs without a value left out."""
+
+    name: str
+    numbers: tuple[int, ...]
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class RunTable:
     """Runs in columns, for a data frame: `runs` holds one tuple per run, in run number
     order (run_id, number, status, start_time, end_time, parent_run_id, run_type; times as
-    the database gives them: datetimes, or ISO text from SQLite). The others hold
-    (key, name, value) triples, keyed by the run's number for params (numbers as floats)
-    and metrics (their last values), by run id for tags and properties (text)."""
+    the database gives them: datetimes, or ISO text from SQLite). `params` (numbers as
+    floats) and `metrics` (their last values) hold a column per name; tags and properties
+    (text) hold (run id, name, value) triples."""
 
     runs: tuple[tuple[Any, ...], ...]
-    params: tuple[tuple[int, str, Any], ...]
-    metrics: tuple[tuple[int, str, float], ...]
+    params: tuple[TableColumn, ...]
+    metrics: tuple[TableColumn, ...]
     tags: tuple[tuple[str, str, str], ...]
     properties: tuple[tuple[str, str, str], ...]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from tracking import Experiment, Run, Workspace
+from tracking.records import NewRun, utcnow
 
 WRITERS, WRITES = 16, 200
 OPENERS = 8
@@ -146,4 +148,75 @@ def test_processes_opening_a_new_workspace_at_once_all_succeed(
     assert list(ws.experiments) == ["first"]
     assert sorted(r.number for r in runs) == list(range(1, OPENERS + 1))
     assert sorted(r.properties["worker"] for r in runs) == sorted(map(str, range(OPENERS)))
+    ws.close()
+
+
+FRAME_BATCHES = 40
+
+
+def _record(uri: str, folder: str, worker: int, start: Any, out: Any) -> None:
+    """Record FRAME_BATCHES batches of 25 runs; run `r<i>` has m = i, and `half` = i only
+    when i is even, so that a column holds some runs' values and not others'."""
+    try:
+        ws = Workspace("w", tracking_uri=uri, storage_uri=folder)
+        experiment_id = ws.records.get_or_create_experiment("frames").id
+        start.wait(timeout=120)
+        for batch in range(FRAME_BATCHES):
+            runs = []
+            for i in range(batch * 25, batch * 25 + 25):
+                metrics = (("m", float(i)), *((("half", float(i)),) if i % 2 == 0 else ()))
+                params = {"p": i, "text": f"t{i}"} if i % 3 else {"p": i}
+                runs.append(NewRun(f"r{i}", utcnow(), params=params, metrics=metrics))
+            ws.records.record_runs(experiment_id, runs)
+            time.sleep(0.02)  # so that the reader's frames fall between batches
+        ws.close()
+        out.put((worker, None))
+    except BaseException:
+        out.put((worker, traceback.format_exc()))
+
+
+@pytest.mark.reliability(
+    case=6,
+    fault=f"to_dataframe read again and again while another process records "
+    f"{FRAME_BATCHES * 25:,} runs in batches (SQLite, PostgreSQL)",
+    expected="every frame is one consistent snapshot: each row holds its own run's values "
+    "(never a neighbour's), a run's missing value is NaN",
+)
+def test_a_frame_read_during_writes_keeps_each_runs_values_in_its_row(
+    tracking_uri: str, tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    folder = str(tmp_path / "files")
+    ws = Workspace("w", tracking_uri=tracking_uri, storage_uri=folder)
+    experiment = Experiment(ws, "frames")
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Barrier(2), context.Queue()
+    writer = context.Process(target=_record, args=(tracking_uri, folder, 0, start, out))
+    writer.start()
+    start.wait(timeout=120)
+    sizes = []
+    while writer.is_alive() or not sizes:
+        frame = experiment.to_dataframe()
+        sizes.append(len(frame))
+        if frame.empty:  # the first batch is not in yet
+            continue
+        made = frame["run_id"].str.slice(1).astype(int)
+        assert (frame["metrics.m"] == made).all()
+        assert (frame["params.p"] == made).all()
+        even = made % 2 == 0
+        assert (frame["metrics.half"][even] == made[even]).all()
+        assert frame["metrics.half"][~even].isna().all()
+        texts = made % 3 != 0
+        assert (frame["params.text"][texts] == "t" + made[texts].astype(str)).all()
+        assert frame["params.text"][~texts].isna().all()
+    writer.join(timeout=TIMEOUT_S)
+    _, error = out.get(timeout=10)
+    assert error is None, error
+    final = experiment.to_dataframe()
+    record_property(
+        "observed",
+        f"{_backend(tracking_uri)}: {len(sizes)} frames read during the writes, of "
+        f"{min(sizes)}..{max(sizes)} runs; the last has {len(final)} runs, each with its own "
+        "values",
+    )
+    assert len(final) == FRAME_BATCHES * 25 and len(set(sizes)) > 2, sizes
     ws.close()

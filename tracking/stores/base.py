@@ -193,7 +193,8 @@ class RecordStore(abc.ABC):
     def run_table(self, experiment_id: int, where: RunFilter | None = None) -> RunTable:
         """Return every matching run with its params, last metric values, tags and
         properties, in columns, by run number: what a data frame of the runs is built
-        from, in a handful of reads however many runs there are."""
+        from, in a handful of reads however many runs there are, all of one snapshot
+        (runs written meanwhile are wholly in it or wholly not)."""
 
     @abc.abstractmethod
     def best_run(self, experiment_id: int, metric: str, *, maximize: bool) -> RunRecord | None:

@@ -8,11 +8,12 @@ whose last value is not finite) follow, by run number.
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
-from tracking.records import ChartSeries, RunFilter, RunOrder, RunTable
+from tracking.records import ChartSeries, RunFilter, RunOrder, RunTable, TableColumn
 from tracking.stores import schema as t
 
 _FIELD_COLUMNS = {
@@ -116,9 +117,10 @@ def page_of_run_ids(
 
 
 def run_table(conn: sa.Connection, experiment_id: int, where: RunFilter) -> RunTable:
-    """The matching runs and their values in columns: a few reads, each one index range
-    scan, and no object per run beyond its tuples."""
-    r = t.runs
+    """The matching runs and their values in columns: a read of the runs, then a few index
+    range scans per param and metric name (the experiment's columns), and no object per
+    run beyond its values."""
+    r, c = t.runs, t.experiment_columns
     conditions = _conditions(experiment_id, where)
     runs = _rows(
         conn,
@@ -136,40 +138,57 @@ def run_table(conn: sa.Connection, experiment_id: int, where: RunFilter) -> RunT
     )
     chosen = None if where.is_empty else sa.select(r.c.run_id).where(*conditions)
 
-    def by_experiment(query: sa.Select[Any], table: sa.Table) -> tuple[tuple[Any, ...], ...]:
+    def of_runs(query: sa.Select[Any], table: sa.Table) -> tuple[tuple[Any, ...], ...]:
         query = query.where(table.c.experiment_id == experiment_id)
         if chosen is not None:
             query = query.where(table.c.run_id.in_(chosen))
         return _rows(conn, query)
 
+    def column(
+        table: sa.Table,
+        key: sa.Column[Any],
+        name: str,
+        value: sa.Column[Any],
+        other: sa.Column[Any],
+        decode: Any,
+    ) -> TableColumn:
+        """`name`'s values in run order, read from `value` through the table's chart index
+        (it covers the run number and the value); where `value` is NULL (a param that is
+        not a number, a metric that is not finite, both few), `other` decoded instead."""
+        named, by_number = key == name, table.c.number
+        count = of_runs(sa.select(sa.func.count()).select_from(table).where(named), table)
+        their_numbers: tuple[Any, ...]
+        if count[0][0] == len(numbers):  # every run has one: no need to read the numbers
+            their_numbers = numbers
+            rows = of_runs(sa.select(value).where(named).order_by(by_number), table)
+            values = list(map(itemgetter(0), rows))
+        else:
+            rows = of_runs(sa.select(by_number, value).where(named).order_by(by_number), table)
+            their_numbers, values = tuple(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
+        fixes = of_runs(sa.select(by_number, other).where(named, value.is_(None)), table)
+        if fixes:  # one snapshot: each is a run read above
+            at = {number: i for i, number in enumerate(their_numbers)}
+            decoded = decode(list(map(itemgetter(1), fixes)))
+            for (number, _), fixed in zip(fixes, decoded, strict=True):
+                values[at[number]] = fixed
+        return TableColumn(name, their_numbers, tuple(values))
+
+    numbers = tuple(map(itemgetter(1), runs))
+    names = conn.execute(
+        sa.select(c.c.kind, c.c.name).where(c.c.experiment_id == experiment_id).order_by(c.c.name)
+    ).all()
     p, s, tg, pr = t.params, t.metric_summaries, t.run_tags, t.run_properties
-    # Params and metrics by run number, through their covering chart indexes and in their
-    # order (a name's values in run order): numbers never touch the table; only params
-    # that are not numbers are read as JSON, and only last values that are not finite
-    # (kept as text) are made floats here.
-    numeric = by_experiment(
-        sa.select(p.c.number, p.c.key, p.c.value_num)
-        .where(p.c.value_num.is_not(None))
-        .order_by(p.c.key, p.c.number),
-        p,
+    metrics = tuple(
+        column(s, s.c.name, name, s.c.last, s.c.last_special, lambda texts: map(float, texts))
+        for kind, name in names
+        if kind == "metric"
     )
-    other = by_experiment(
-        sa.select(p.c.number, p.c.key, p.c.value_json).where(p.c.value_num.is_(None)), p
+    params = tuple(
+        column(p, p.c.key, name, p.c.value_num, p.c.value_json, _decode_json)
+        for kind, name in names
+        if kind == "param"
     )
-    decoded = json.loads("[" + ",".join(text for _, _, text in other) + "]") if other else []
-    params = numeric + tuple(
-        (number, key, value) for (number, key, _), value in zip(other, decoded, strict=True)
-    )
-    finite = by_experiment(
-        sa.select(s.c.number, s.c.name, s.c.last)
-        .where(s.c.last_special.is_(None))
-        .order_by(s.c.name, s.c.number),
-        s,
-    )
-    special = by_experiment(
-        sa.select(s.c.number, s.c.name, s.c.last_special).where(s.c.last_special.is_not(None)), s
-    )
-    properties = by_experiment(sa.select(pr.c.run_id, pr.c.key, pr.c.value), pr)
+    properties = of_runs(sa.select(pr.c.run_id, pr.c.key, pr.c.value), pr)
     # Tags by run (they have no experiment column): a join probes each run's, where a list
     # of the runs' ids would have to be built first.
     tags = _rows(
@@ -178,13 +197,12 @@ def run_table(conn: sa.Connection, experiment_id: int, where: RunFilter) -> RunT
         .join_from(r, tg, tg.c.run_id == r.c.run_id)
         .where(*conditions),
     )
-    return RunTable(
-        runs=runs,
-        params=params,
-        metrics=finite + tuple((number, name, float(text)) for number, name, text in special),
-        tags=tags,
-        properties=properties,
-    )
+    return RunTable(runs=runs, params=params, metrics=metrics, tags=tags, properties=properties)
+
+
+def _decode_json(texts: list[str]) -> list[Any]:
+    """JSON texts decoded in one call."""
+    return json.loads("[" + ",".join(texts) + "]")
 
 
 def _rows(conn: sa.Connection, query: sa.Select[Any]) -> tuple[tuple[Any, ...], ...]:

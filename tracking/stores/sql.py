@@ -371,7 +371,7 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
     def run_table(self, experiment_id: int, where: RunFilter | None = None) -> RunTable:
         from tracking.stores.queries import run_table
 
-        with self._tx(write=False) as conn:
+        with self._tx(write=False, snapshot=True) as conn:
             return run_table(conn, experiment_id, where or RunFilter())
 
     def _run_rows(self, conn: sa.Connection, run_ids: Sequence[str]) -> list[RunRow]:

@@ -23,6 +23,13 @@ class SqlBase:
     def __init__(self, engine: sa.Engine, *, storage_root: str | None = None) -> None:
         self._engine = engine
         self._writer = engine.execution_options(tracking_write=True)
+        # Reads made of several statements that must agree (one snapshot): SQLite's BEGIN
+        # gives one already; PostgreSQL's default (READ COMMITTED) would not.
+        self._snapshot = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self._known_columns: set[tuple[int, str, str]] = set()
         ensure_schema(engine, storage_root=storage_root)
 
@@ -34,13 +41,15 @@ class SqlBase:
         return bool(self._engine.get_execution_options().get("tracking_read_only"))
 
     @contextmanager
-    def _tx(self, *, write: bool) -> Iterator[sa.Connection]:
-        """One short transaction; database failures become `tracking` errors
+    def _tx(self, *, write: bool, snapshot: bool = False) -> Iterator[sa.Connection]:
+        """One short transaction (for reads, with `snapshot`, every statement sees the
+        same committed state); database failures become `tracking` errors
         (`tracking.stores.errors`), a write to a read-only database one at once."""
         if write and self.read_only:
             raise read_only(str(self._engine.url.database))
+        engine = self._writer if write else self._snapshot if snapshot else self._engine
         try:
-            with (self._writer if write else self._engine).begin() as conn:
+            with engine.begin() as conn:
                 yield conn
         except sa_exc.DBAPIError as err:
             raise tracking_error(err, self._engine) from None
