@@ -1,4 +1,5 @@
-"""Training data: the tutorial's diabetes data, or a CSV/Parquet table (local or s3://)."""
+"""Training data: the tutorial's diabetes data, a scikit-learn data set by name
+(`sklearn:iris`), or a CSV/Parquet table (local or s3://)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,21 @@ from sweep.errors import SweepInputError
 from sweep.spec import DataSpec
 
 MIN_SPLIT_ROWS = 2  # in each of the train and test parts
+BUILTIN_PREFIX = "sklearn:"
+# The small data sets shipped inside scikit-learn (nothing is downloaded), by the name that
+# follows `sklearn:`; the target column of each is "target".
+BUILTINS = {
+    "diabetes": "load_diabetes",  # regression: 442 rows, 10 features
+    "iris": "load_iris",  # 3 classes: 150 rows, 4 features
+    "wine": "load_wine",  # 3 classes: 178 rows, 13 features
+    "breast_cancer": "load_breast_cancer",  # 2 classes: 569 rows, 30 features
+}
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split, as float arrays (cheap to put in Ray's object store once)."""
+    """A train/test split as arrays, cheap to put in Ray's object store once: the features
+    as floats; the target as floats, or as text when its column holds class labels."""
 
     X_train: np.ndarray
     X_test: np.ndarray
@@ -43,8 +54,9 @@ def load_dataset(
             `s3_endpoint_url`; None: the standard AWS chain decides).
 
     Raises:
-        SweepInputError: the file is missing or unreadable, the target column is missing,
-            a feature is not numeric or has missing values, or there are too few rows.
+        SweepInputError: the file is missing or unreadable, a `sklearn:` name is not one of
+            `BUILTINS`, the target column is missing, a feature is not numeric or has
+            missing values, or there are too few rows.
     """
     if spec.path is None:
         from sklearn.datasets import load_diabetes
@@ -52,6 +64,10 @@ def load_dataset(
         frame = load_diabetes(as_frame=True).frame
         target = spec.target or "target"
         source = "scikit-learn's diabetes data (442 rows, 10 scaled features)"
+    elif spec.path.startswith(BUILTIN_PREFIX):
+        frame = _builtin(spec.path.removeprefix(BUILTIN_PREFIX))
+        target = spec.target or "target"
+        source = spec.path
     else:
         frame = _read_table(spec.path, s3_client, s3_endpoint_url)
         target = spec.target or ""
@@ -80,13 +96,25 @@ def load_dataset(
         )
     from sklearn.model_selection import train_test_split
 
+    labels = frame[target]
+    # A text column is a classifier's labels ('setosa', ...): kept as they are.
+    y = labels.to_numpy(dtype=float) if is_numeric_dtype(labels) else labels.to_numpy(dtype=str)
     X_train, X_test, y_train, y_test = train_test_split(
-        features.to_numpy(dtype=float),
-        frame[target].to_numpy(dtype=float),
-        test_size=spec.test_size,
-        random_state=seed,
+        features.to_numpy(dtype=float), y, test_size=spec.test_size, random_state=seed
     )
     return Dataset(X_train, X_test, y_train, y_test, tuple(map(str, features.columns)), source)
+
+
+def _builtin(name: str) -> Any:
+    """The scikit-learn data set `name` (a key of `BUILTINS`) as one frame, with "target"."""
+    if name not in BUILTINS:
+        raise SweepInputError(
+            f"data {BUILTIN_PREFIX}{name} is not accepted: use one of "
+            + ", ".join(BUILTIN_PREFIX + known for known in BUILTINS)
+        )
+    import sklearn.datasets
+
+    return getattr(sklearn.datasets, BUILTINS[name])(as_frame=True).frame
 
 
 def _read_table(path: str, s3_client: Any, s3_endpoint_url: str | None) -> Any:

@@ -80,6 +80,10 @@ def check(spec: SweepSpec, workspace: Workspace | None = None) -> CheckedSweep:
     if spec.address and spec.address != "auto":
         check_reachable(spec.address)
     data = load_dataset(spec.data, seed=spec.seed, s3_endpoint_url=ws.config.s3_endpoint_url)
+    if spec.cv is not None and spec.cv > len(data.y_train):
+        raise SweepInputError(
+            f"cv {spec.cv} is more folds than the {len(data.y_train)} rows of the train part"
+        )
     ws.artifacts.check_writable()
     known = ws.experiments.get(spec.experiment)  # read only: a new experiment is made later
     done = completed_cells(known) if known is not None else set()
@@ -255,6 +259,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
             estimator=spec.estimator,
             seed=spec.seed,
             retries=spec.max_failures,
+            cv=spec.cv,
         ),
         {"cpu": spec.cpus_per_trial},
     )

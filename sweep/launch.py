@@ -113,14 +113,39 @@ def build_parser() -> _Parser:
         "--param",
         action="append",
         metavar="NAME=VALUES",
-        help="a grid over another estimator parameter, values as for --alphas (repeatable)",
+        help="another estimator parameter: values as for --alphas, or a distribution: "
+        "choice(a,b,...), uniform(lo,hi), loguniform(lo,hi), quniform(lo,hi,q), "
+        "randint(lo,hi), normal(mu,sigma) (repeatable)",
     )
     add(
-        "--estimator",
-        help=f"a scikit-learn regressor: import path or class name (default: {DEFAULT_ESTIMATOR})",
+        "--search",
+        choices=("grid", "random"),
+        help="grid: every combination of the values (default); random: --samples cells "
+        "drawn from the distributions with --seed",
     )
-    add("--metric", choices=sorted(METRICS), help="the metric that picks the best run (rmse)")
-    add("--data", help="a CSV or Parquet file, local or s3:// (default: the diabetes data)")
+    add("--samples", type=int, help="cells a random search draws")
+    add(
+        "--estimator",
+        help="a scikit-learn regressor or classifier: import path or class name "
+        f"(default: {DEFAULT_ESTIMATOR})",
+    )
+    add(
+        "--metric",
+        choices=sorted(METRICS),
+        help="the metric that picks the best run (rmse for a regressor, accuracy for a classifier)",
+    )
+    add(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="score each cell by K-fold cross-validation on the train part: each metric's "
+        "mean, and its standard deviation as <metric>_std (default: score on the test part)",
+    )
+    add(
+        "--data",
+        help="a CSV or Parquet file, local or s3://, or sklearn:iris|breast_cancer|wine|"
+        "diabetes (default: the diabetes data)",
+    )
     add("--target", help="the target column of --data")
     add("--seed", type=int, help="random_state of the train/test split and estimator (66)")
     add("--config", help="the workspace config.json, or its folder (default: ./config.json)")

@@ -28,8 +28,9 @@ import math
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sweep.space import Distribution
 from tracking import Experiment, NotFoundError, Run, TrackingError
 from tracking.records import SWEEP_RUN as HYPERDRIVE
 from tracking.records import RunStatus, utcnow
@@ -46,16 +47,31 @@ GOALS = {"min": "minimize", "max": "maximize"}  # HyperDrive's PrimaryMetricGoal
 
 
 def spec_digest(spec: SweepSpec) -> str:
-    """SHA-256 of what decides a sweep's cells and results: grid, estimator, data, seed."""
+    """SHA-256 of what decides a sweep's cells and results: grid (or random search),
+    estimator, data, seed and the folds of CV (named only when set, as in cell keys)."""
     what = {
-        "grid": [[name, list(values)] for name, values in spec.grid],
+        "grid": [[name, _values(values)] for name, values in spec.grid],
         "estimator": spec.estimator,
         "data": [spec.data.path, spec.data.target, spec.data.test_size],
         "seed": spec.seed,
         "metric": spec.metric,
+        **({"cv": spec.cv} if spec.cv is not None else {}),
+        **({"search": spec.search, "samples": spec.samples} if spec.search != "grid" else {}),
     }
     text = json.dumps(what, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _values(values: Any) -> Any:
+    """A grid parameter's values, or its distribution's text (a random search)."""
+    return str(values) if isinstance(values, Distribution) else list(values)
+
+
+def cells_of(spec: SweepSpec) -> int:
+    """How many cells the sweep has in all."""
+    if spec.search == "random":
+        return spec.samples or 0
+    return math.prod(len(values) for _, values in spec.grid)
 
 
 def parent_properties(spec: SweepSpec, name: str, cells: int) -> dict[str, str]:
@@ -66,7 +82,7 @@ def parent_properties(spec: SweepSpec, name: str, cells: int) -> dict[str, str]:
         "sweep.name": name,
         "sweep.estimator": spec.estimator,
         "sweep.grid_sha256": spec_digest(spec),
-        "sweep.grid_cells": str(math.prod(len(values) for _, values in spec.grid)),
+        "sweep.grid_cells": str(cells_of(spec)),
         "sweep.cells_to_train": str(cells),
         "host": socket.gethostname(),
     }

@@ -81,7 +81,7 @@ Done = Iterable[tuple[Mapping[str, Any], float]]
 def literal(text: str) -> Any:
     """'0.1' -> 0.1, 'true' -> True, 'none' -> None, anything else stays text.
 
-    The rule `sweep.spec` applies to grid values, so that `choice(...)` reads values alike.
+    The rule for grid values (`sweep.spec`) and `choice(...)` alike.
     """
     lowered = text.strip().lower()
     if lowered in ("true", "false"):
@@ -189,7 +189,7 @@ def check_search(search: str, space: Space, samples: int | None) -> None:
         if samples is not None:
             raise SweepInputError(
                 f"samples {samples!r} is not accepted with the grid search, which trains each "
-                "of its cells once; use search random or bayesian to draw samples"
+                "of its cells once; use a random search to draw samples"
             )
         for name, dist in distributions.items():
             if dist.kind != "choice":
@@ -199,6 +199,8 @@ def check_search(search: str, space: Space, samples: int | None) -> None:
                     "search random or bayesian"
                 )
         return
+    if samples is None:
+        raise SweepInputError(f"the {search} search needs samples: how many cells to draw")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise SweepInputError(
             f"samples {samples!r} is not accepted: the {search} search needs samples, "

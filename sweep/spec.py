@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib
 import itertools
 import json
@@ -13,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sweep.errors import SweepInputError
+from sweep.scoring import METRICS, PROBABILITY_METRICS, direction, metrics_for
+from sweep.space import Distribution, check_search, literal, parse_distribution, sample_configs
 
 DEFAULT_ALPHAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 DEFAULT_ESTIMATOR = "sklearn.linear_model.Ridge"
-METRICS = {"rmse": "min", "mae": "min", "r2": "max"}
 _RANGE = re.compile(r"^\s*([^:]+):([^:]+):([^:]+)\s*$")
 _MAX_CELLS = 1_000_000
 AUTO_WAVES = 4  # trials per slot that `pack="auto"` aims for
@@ -55,10 +55,14 @@ class SweepSpec:
     max_failures: int = 0
     resume: bool = False
     pack: int | str = 1  # grid cells per Tune trial, or "auto"
+    cv: int | None = None  # K-fold cross-validation of each cell on the train part, or none
+    search: str = "grid"  # or "random": `samples` cells drawn from the params' distributions
+    samples: int | None = None
 
     @property
     def mode(self) -> str:
-        return METRICS[self.metric]
+        """The metric's direction: "min" or "max" (see `sweep.scoring.METRICS`)."""
+        return direction(self.metric)
 
     @classmethod
     def create(
@@ -70,7 +74,9 @@ class SweepSpec:
     ) -> SweepSpec:
         """Check and build a spec; `alphas` and `params` values may be text as on the CLI.
 
-        With neither `alphas` nor `params`, the grid is the tutorial's ten alphas.
+        With neither `alphas` nor `params`, the grid is the tutorial's ten alphas. Without a
+        `metric`, the estimator's kind picks it: rmse for a regressor, accuracy for a
+        classifier.
         """
         unknown = sorted(set(fields) - set(cls.__dataclass_fields__) - {"grid"})
         if unknown:
@@ -78,21 +84,33 @@ class SweepSpec:
             raise SweepInputError(
                 f"unknown sweep option(s) {', '.join(unknown)}; accepted: {', '.join(accepted)}"
             )
-        grid: dict[str, tuple[Any, ...]] = {}
+        grid: dict[str, Any] = {}
         if alphas is not None:
-            grid["alpha"] = parse_values("alpha", alphas, numeric=True, non_negative=True)
+            grid["alpha"] = _values("alpha", alphas, numeric=True, non_negative=True)
         for name, values in (params or {}).items():
             if name in grid:
                 raise SweepInputError(f"parameter {name!r} is given twice")
-            grid[name] = parse_values(name, values)
+            grid[name] = _values(name, values)
         if not grid:
             grid["alpha"] = DEFAULT_ALPHAS
+        search = fields.get("search", "grid")
+        if search == "bayesian":
+            raise SweepInputError(
+                "search 'bayesian' is not on the command line yet (sweep.space has it for "
+                "Tune's own Tuner): use --search grid or random"
+            )
+        check_search(search, grid, fields.get("samples"))
+        if search == "grid":  # choice(a,b) in a grid is its values, as in HyperDrive
+            grid = {k: v.args if isinstance(v, Distribution) else v for k, v in grid.items()}
+        if fields.get("metric") is None:
+            model = resolve_estimator(fields.get("estimator", DEFAULT_ESTIMATOR))()
+            fields["metric"] = next(iter(metrics_for(model)))
         spec = cls(grid=tuple(grid.items()), **fields)
         spec._check()
         return spec
 
     def _check(self) -> None:
-        if self.metric not in METRICS:
+        if not isinstance(self.metric, str) or self.metric not in METRICS:
             raise SweepInputError(f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
         from tracking.names import check_experiment_name
 
@@ -114,16 +132,30 @@ class SweepSpec:
                 f"pack {self.pack!r} is not accepted: use an integer >= 1 (grid cells per "
                 "trial) or 'auto'"
             )
+        if self.cv is not None and (
+            isinstance(self.cv, bool) or not isinstance(self.cv, int) or self.cv < 2
+        ):
+            raise SweepInputError(
+                f"cv {self.cv!r} is not accepted: use an integer >= 2 (the folds of "
+                "cross-validation), or none to score on the test part"
+            )
         if not isinstance(self.seed, int):
             raise SweepInputError(f"seed {self.seed!r} is not an integer")
         if not 0 < self.data.test_size < 1:
             raise SweepInputError(f"test_size {self.data.test_size!r} must be between 0 and 1")
-        if math.prod(len(values) for _, values in self.grid) > _MAX_CELLS:
-            raise SweepInputError(f"the grid has more than {_MAX_CELLS:,} cells")
-        check_estimator_params(self.estimator, self.grid)
+        lists = tuple((k, v) for k, v in self.grid if not isinstance(v, Distribution))
+        cells = self.samples if self.search == "random" else math.prod(len(v) for _, v in lists)
+        if (cells or 0) > _MAX_CELLS:
+            raise SweepInputError(f"the sweep has more than {_MAX_CELLS:,} cells")
+        check_estimator_params(self.estimator, lists)
+        check_metric(self.estimator, self.metric, lists)
 
     def cells(self) -> list[dict[str, Any]]:
-        """Every combination of the grid's values, in grid order."""
+        """Every combination of the grid's values, in grid order; for a random search, the
+        `samples` cells its seed draws, in the order drawn (a sweep with more samples and
+        the same seed begins with the same cells)."""
+        if self.search == "random":
+            return sample_configs(dict(self.grid), seed=self.seed, samples=int(self.samples or 0))
         names = [name for name, _ in self.grid]
         combos = itertools.product(*(values for _, values in self.grid))
         return [dict(zip(names, combo, strict=True)) for combo in combos]
@@ -140,7 +172,9 @@ class SweepSpec:
         return max(1, math.ceil(cells / (max(1, slots) * AUTO_WAVES)))
 
     def cell_key(self, cell: Mapping[str, Any]) -> str:
-        """What identifies a cell's result across sweeps: estimator, data, seed and params."""
+        """What identifies a cell's result across sweeps: estimator, data, seed, params and
+        the folds of CV (named only when set, so keys written before `cv` existed still
+        match)."""
         return json.dumps(
             {
                 "estimator": self.estimator,
@@ -149,9 +183,18 @@ class SweepSpec:
                 "test_size": self.data.test_size,
                 "seed": self.seed,
                 "params": dict(cell),
+                **({"cv": self.cv} if self.cv is not None else {}),
             },
             sort_keys=True,
         )
+
+
+def _values(name: str, values: str | Sequence[Any], **checks: bool) -> Any:
+    """A parameter's values: a distribution (`uniform(0,1)`, `choice(a,b)`, ...; see
+    `sweep.space`) or grid values (`parse_values`)."""
+    if isinstance(values, str) and (found := parse_distribution(name, values)) is not None:
+        return found
+    return parse_values(name, values, **checks)
 
 
 def model_file_name(cell: Mapping[str, Any]) -> str:
@@ -165,19 +208,6 @@ def _positive(name: str, value: Any, *, allow_none: bool = False) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise SweepInputError(f"{name} {value!r} is not accepted: use a number greater than 0")
-
-
-def _literal(text: str) -> Any:
-    """'0.1' -> 0.1, 'true' -> True, 'none' -> None, anything else stays text."""
-    lowered = text.strip().lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError):
-        return text.strip()
 
 
 def _range(name: str, start: str, stop: str, step: str) -> tuple[float, ...]:
@@ -220,7 +250,7 @@ def parse_values(
         if match:
             parsed: tuple[Any, ...] = _range(name, *match.groups())
         else:
-            parsed = tuple(_literal(v) for v in values.split(",") if v.strip())
+            parsed = tuple(literal(v) for v in values.split(",") if v.strip())
     elif isinstance(values, (list, tuple)):
         parsed = tuple(values)
     else:
@@ -249,12 +279,14 @@ def parse_values(
 
 
 def resolve_estimator(path: str) -> type:
-    """The scikit-learn regressor class named by an import path or a bare class name.
+    """The scikit-learn regressor or classifier class named by an import path or a bare
+    class name.
 
     Raises:
-        SweepInputError: nothing importable has that name, or it is not a regressor.
+        SweepInputError: nothing importable has that name, or it is neither a regressor
+            nor a classifier.
     """
-    from sklearn.base import is_regressor
+    from sklearn.base import is_classifier, is_regressor
 
     module_name, _, class_name = path.rpartition(".")
     found: Any = None
@@ -266,18 +298,20 @@ def resolve_estimator(path: str) -> type:
     else:
         from sklearn.utils import all_estimators
 
-        found = dict(all_estimators(type_filter="regressor")).get(path)
+        found = dict(all_estimators(type_filter=["regressor", "classifier"])).get(path)
     if found is None or not isinstance(found, type):
         raise SweepInputError(
             f"estimator {path!r} was not found: give an import path such as "
-            "sklearn.linear_model.Ridge, or a scikit-learn regressor's class name such as Lasso"
+            "sklearn.linear_model.Ridge, or a scikit-learn regressor's or classifier's class "
+            "name such as Lasso or LogisticRegression"
         )
     try:
-        regressor = is_regressor(found())
+        model = found()
+        usable = is_regressor(model) or is_classifier(model)
     except Exception:  # an estimator that cannot be built with defaults is unusable here
-        regressor = False
-    if not regressor:
-        raise SweepInputError(f"estimator {path!r} is not a scikit-learn regressor")
+        usable = False
+    if not usable:
+        raise SweepInputError(f"estimator {path!r} is not a scikit-learn regressor or classifier")
     return found
 
 
@@ -301,3 +335,35 @@ def check_estimator_params(estimator: str, grid: Grid) -> None:
                 raise SweepInputError(
                     f"{cls.__name__} refuses {name}={value!r}: {err}".splitlines()[0]
                 ) from None
+
+
+def check_metric(estimator: str, metric: str, grid: Grid) -> None:
+    """Refuse a metric that the estimator's cells would not report.
+
+    A regressor reports the regression metrics, a classifier the classification ones
+    (`sweep.scoring`); roc_auc and log_loss also need `predict_proba` in every cell, which
+    some classifiers have only with some params (`SGDClassifier` only with
+    `loss="log_loss"` or `"modified_huber"`).
+    """
+    from sklearn.base import is_classifier
+
+    cls = resolve_estimator(estimator)
+    accepted = metrics_for(cls())
+    if metric not in accepted:
+        kind = "a classifier" if is_classifier(cls()) else "a regressor"
+        raise SweepInputError(
+            f"metric {metric!r} does not apply to {cls.__name__}, {kind}: "
+            f"use one of {', '.join(accepted)}"
+        )
+    if metric not in PROBABILITY_METRICS:
+        return
+    names = [name for name, _ in grid]
+    for combo in itertools.product(*(values for _, values in grid)):
+        cell = dict(zip(names, combo, strict=True))
+        if not hasattr(cls(**cell), "predict_proba"):
+            shown = ", ".join(f"{name}={value!r}" for name, value in cell.items())
+            usable = [name for name in accepted if name not in PROBABILITY_METRICS]
+            raise SweepInputError(
+                f"metric {metric!r} needs predict_proba, which {cls.__name__}({shown}) does "
+                f"not have: use one of {', '.join(usable)}, or params that give it"
+            )

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sweep.scoring import METRICS
+
 if TYPE_CHECKING:
     from sweep.result import SweepResult
     from sweep.spec import SweepSpec
@@ -66,7 +68,7 @@ def print_summary(
         "number": "number",
         "run_id": "run_id",
         **{p: _column(frame, "params", p) for p in params},
-        **{m: _column(frame, "metrics", m) for m in ("rmse", "mae", "r2")},
+        **{m: _column(frame, "metrics", m) for m in METRICS},  # those the sweep has
     }
     columns = {shown: column for shown, column in named.items() if column in frame}
     ranked = frame[frame["status"] == "Completed"].sort_values(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import socket
 import tempfile
@@ -18,32 +17,34 @@ import joblib
 
 from sweep.cells import CELLS, NODE_ID  # the result keys the recorder reads
 from sweep.data import Dataset
+from sweep.scoring import cross_validate, score
 from sweep.spec import model_file_name, resolve_estimator
 
 PACK_STATE = "pack.json"  # in each checkpoint: how many of the trial's cells are done
 REPORT_EVERY_S = 2.0
 
 
-def score(y_true: Any, y_pred: Any) -> dict[str, float]:
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-
-    return {
-        "rmse": math.sqrt(mean_squared_error(y_true, y_pred)),
-        "mae": float(mean_absolute_error(y_true, y_pred)),
-        "r2": float(r2_score(y_true, y_pred)),
-    }
-
-
 def fit_cell(
-    cell: Mapping[str, Any], data: Dataset, estimator: str, seed: int
+    cell: Mapping[str, Any], data: Dataset, estimator: str, seed: int, cv: int | None = None
 ) -> tuple[Any, dict[str, float]]:
-    """Fit the estimator with the cell's params on the train part; score it on the test part."""
+    """Fit the estimator with the cell's params on the train part, and score it.
+
+    Without `cv` it is scored on the test part; with `cv` by `cv`-fold cross-validation
+    over the train part (see `sweep.scoring.cross_validate`), then fitted on the whole
+    train part: the checkpoint holds the same model either way, and the test part stays
+    unseen by the sweep's choice of its best run. A cell with an `alpha` also reports it
+    as `alpha_value`, as the tutorial logs it.
+    """
     cls = resolve_estimator(estimator)
     params = dict(cell)
     if "random_state" in cls().get_params() and "random_state" not in params:
         params["random_state"] = seed
-    model = cls(**params).fit(data.X_train, data.y_train)
-    metrics = score(data.y_test, model.predict(data.X_test))
+    model = cls(**params)
+    if cv is None:
+        metrics = score(model.fit(data.X_train, data.y_train), data.X_test, data.y_test)
+    else:
+        metrics = cross_validate(model, data.X_train, data.y_train, folds=cv, seed=seed)
+        model.fit(data.X_train, data.y_train)
     if "alpha" in cell:
         metrics = {"alpha_value": float(cell["alpha"]), **metrics}
     return model, metrics
@@ -98,7 +99,13 @@ def restored_progress() -> int:
 
 
 def train_cells(
-    config: dict[str, Any], *, data: Dataset, estimator: str, seed: int, retries: int = 0
+    config: dict[str, Any],
+    *,
+    data: Dataset,
+    estimator: str,
+    seed: int,
+    retries: int = 0,
+    cv: int | None = None,
 ) -> None:
     """A Ray Tune function trainable: the grid cells in `config["cells"]`, in order.
 
@@ -106,7 +113,7 @@ def train_cells(
     the last report under `CELLS`, with a checkpoint holding their model files and the
     count done so far: a trial retried after its worker was lost resumes after that count.
     `data` arrives through `tune.with_parameters`, so it is put into Ray's object store
-    once for the whole sweep.
+    once for the whole sweep. With `cv`, each cell is scored by `cv`-fold cross-validation.
     """
     import ray
     from ray import tune
@@ -118,7 +125,7 @@ def train_cells(
     where = {NODE_ID: ray.get_runtime_context().get_node_id(), "hostname": socket.gethostname()}
 
     def fit(cell: Mapping[str, Any]) -> tuple[Any, dict[str, float]]:
-        return fit_cell(cell, data, estimator, seed)
+        return fit_cell(cell, data, estimator, seed, cv)
 
     done = restored_progress()
     while done < len(cells):

@@ -69,6 +69,38 @@ def test_negative_grid_values_parse_and_the_grid_refuses_them(
     assert (result.returncode, result.stderr, result.stdout) == (2, line + "\n", "")
 
 
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--samples", "3"], "samples 3 is not accepted with the grid search"),
+        (["--param", "C=gauss(0,1)"], "C 'gauss(0,1)' is not accepted: 'gauss' is not a"),
+        (["--search", "random"], "the random search needs samples"),
+        (["--cv", "1"], "cv 1 is not accepted: use an integer >= 2"),
+        (["--metric", "accuracy"], "metric 'accuracy' does not apply to Ridge, a regressor"),
+    ],
+    ids=["samples-with-grid", "unknown-distribution", "random-without-samples", "cv", "metric"],
+)  # fmt: skip
+def test_bad_search_and_scoring_input_is_one_line_and_writes_nothing(
+    tmp_path: Path, args: list[str], line: str
+) -> None:
+    result = _launch(args, tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("sweep: error: " + line) and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_more_folds_than_rows_is_one_line_and_records_nothing(tmp_path: Path) -> None:
+    """Checked once the data is loaded, after the (embedded) workspace is open."""
+    result = _launch(["--data", "sklearn:iris", "--cv", "500"], tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    line = "sweep: error: cv 500 is more folds than the 120 rows of the train part"
+    assert result.stderr == line + "\n"
+    records = tmp_path / "workspace" / "records.db"
+    ws = Workspace("w", tracking_uri=f"sqlite:///{records}", storage_uri=str(tmp_path / "s"))
+    assert ws.experiments == {}
+    ws.close()
+
+
 def test_values_beginning_with_a_dash_reach_the_spec_as_given() -> None:
     options = options_from(["--alphas", "-1,0.5", "--seed", "-3", "--experiment", "e"], {})
     assert (options["alphas"], options["seed"], options["experiment"]) == ("-1,0.5", -3, "e")
