@@ -23,7 +23,7 @@ from tracking import Experiment, Workspace
 
 pytestmark = [pytest.mark.ray, pytest.mark.s3]
 
-OUTAGE_S = 20.0
+OUTAGE_S = 10.0
 ALPHAS = [round(0.1 * i, 1) for i in range(1, 11)]
 
 
@@ -41,7 +41,8 @@ def _completed(ws: Workspace, name: str) -> int:
 
 @pytest.mark.reliability(
     case=4,
-    fault="S3 endpoint resets every connection for 20 s mid-sweep (TCP proxy before moto)",
+    fault=f"S3 endpoint resets every connection for {OUTAGE_S:.0f} s mid-sweep (TCP proxy "
+    "before moto)",
     expected="the sweep ends with every alpha Completed once (uploads retried, or failed "
     "trials retried with --max-failures); every registered file is whole in S3, its SHA-256 "
     "as recorded",
