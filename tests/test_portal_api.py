@@ -82,6 +82,8 @@ def _make_sweep(folder: Path) -> Sweep:
             run.fail("diverged")
         elif i < 6:
             run.complete()
+        else:
+            run.flush()  # a running run's values, written as its thread would within 1 s
         runs.append(run)
         rmse[run.id], alpha[run.id] = value, a
     return Sweep(workspace, experiment, runs, rmse, alpha, storage, folder / "records.db")
@@ -253,8 +255,10 @@ def test_chart_data_follows_new_runs_and_values_of_running_ones(
     assert len(own_client.get(url).json()["y"]) == 7
     run = own_sweep.experiment.start_logging()
     run.log("rmse", 70.0)
+    run.flush()  # written at once, not within the second its thread would take
     assert own_client.get(url).json()["y"][-1] == 70.0
     run.log("rmse", 50.0)  # a running run's value changes the chart at once
+    run.flush()
     chart = own_client.get(url).json()
     assert chart["y"][-1] == 50.0 and chart["best"]["runId"] == run.id
     run.complete()

@@ -8,6 +8,10 @@ Two ways to be started for a run:
   `RAYSWEEP_EXPERIMENT` and the workspace's config file `RAYSWEEP_CONFIG`), read here,
   at the edge, and never written by this package.
 
+A sweep trial's script (`sweep.script`) is started with `RAYSWEEP_TRIAL_EVENTS` naming a
+JSON-lines file: its `get_context()` is a `TrialRun` that appends what it logs there, for
+the trial to report through Ray Tune (no database, no credentials in the script either).
+
 Anywhere else `get_context()` returns an `OfflineRun`, which prints what it would log, as
 Azure ML v1 does outside a submitted run.
 """
@@ -16,17 +20,20 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
+import numbers
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from tracking.errors import NotFoundError
+from tracking.errors import NotFoundError, ValidationError
 
 ENV_RUN_ID = "RAYSWEEP_RUN_ID"
 ENV_EXPERIMENT = "RAYSWEEP_EXPERIMENT"
 ENV_CONFIG = "RAYSWEEP_CONFIG"
+ENV_TRIAL_EVENTS = "RAYSWEEP_TRIAL_EVENTS"  # a sweep trial's script: where its run's events go
 
 _current: contextvars.ContextVar[Any] = contextvars.ContextVar("tracking_current_run", default=None)
 
@@ -48,6 +55,11 @@ def current_run(*, allow_offline: bool = True) -> Any:
     run_id = os.environ.get(ENV_RUN_ID)
     if run_id:
         return _from_environment(run_id)
+    events = os.environ.get(ENV_TRIAL_EVENTS)
+    if events:
+        run = TrialRun(_appender(events))
+        _current.set(run)
+        return run
     if not allow_offline:
         raise NotFoundError(
             "this process was not started for a run (no sweep trial or submitted script): "
@@ -129,3 +141,85 @@ class OfflineRun:
 
     def __repr__(self) -> str:
         return f"OfflineRun(Id: {self.id})"
+
+
+Event = dict[str, Any]  # one thing a trial's run logged: {"kind": ..., "name": ..., "value": ...}
+
+
+class TrialRun(OfflineRun):
+    """The run of a sweep trial, as its code (a script or a function, on a Ray worker)
+    sees it: each call is kept in memory (`get_metrics`) and sent to `send` as an `Event`
+    of JSON values, which the trial reports through Ray Tune; it never reaches a database.
+
+    Kinds: `log` (one number, string or boolean), `list`, `row`, `table` (their `value`),
+    `tags` and `properties` (a dict of strings, no name).
+    """
+
+    def __init__(self, send: Callable[[Event], None]) -> None:
+        super().__init__()
+        self.id = f"TrialRun_{uuid.uuid4()}"
+        self._send = send
+
+    def _say(self, what: str) -> None:
+        pass  # reported through the trial, not printed
+
+    def log(self, name: str, value: Any, description: str = "") -> None:
+        value = _plain(name, value)
+        super().log(name, value)
+        self._send({"kind": "log", "name": name, "value": value})
+
+    def log_list(self, name: str, value: Any, description: str = "") -> None:
+        values = [_plain(name, v) for v in value]
+        super().log_list(name, values)
+        self._send({"kind": "list", "name": name, "value": values})
+
+    def log_row(self, name: str, description: str | None = None, **row: Any) -> None:
+        cells = {str(k): _plain(name, v, none=True) for k, v in row.items()}
+        super().log_row(name, **cells)
+        self._send({"kind": "row", "name": name, "value": cells})
+
+    def log_table(self, name: str, value: Any, description: str = "") -> None:
+        columns = {str(k): [_plain(name, v, none=True) for v in c] for k, c in value.items()}
+        super().log_table(name, columns)
+        self._send({"kind": "table", "name": name, "value": columns})
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        super().set_tags(tags)
+        self._send({"kind": "tags", "value": {k: str(v) for k, v in tags.items()}})
+
+    def add_properties(self, properties: dict[str, Any]) -> None:
+        super().add_properties(properties)
+        self._send({"kind": "properties", "value": {k: str(v) for k, v in properties.items()}})
+
+    def upload_file(self, name: str, path_or_stream: Any) -> None:
+        raise ValidationError(
+            f"upload_file({name!r}): a trial's files are those it writes under ./outputs"
+        )
+
+    def __repr__(self) -> str:
+        return f"TrialRun(Id: {self.id})"
+
+
+def _plain(name: str, value: Any, *, none: bool = False) -> Any:
+    """A logged value as JSON: a number (numpy's too), a string or a boolean."""
+    if isinstance(value, (str, bool)) or (none and value is None):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise ValidationError(
+        f"metric {name!r}: value {value!r} ({type(value).__name__}) is not accepted: "
+        "log a number, a string or a boolean"
+    )
+
+
+def _appender(path: str) -> Callable[[Event], None]:
+    """Append each event to the JSON-lines file at `path`, one whole line per write."""
+    handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the process's life
+
+    def send(event: Event) -> None:
+        handle.write(json.dumps(event) + "\n")
+        handle.flush()
+
+    return send

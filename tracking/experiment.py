@@ -202,6 +202,8 @@ class Experiment:
     def _runs(self, where: RunFilter, order: RunOrder) -> Iterator[Run]:
         from tracking.run import Run
 
+        self._workspace.flusher.flush()  # what this process logged, read back
+
         offset = 0
         while True:
             page = self._workspace.records.search_runs(
@@ -230,6 +232,7 @@ class Experiment:
         if isinstance(order, str):
             descending = order.startswith("-")
             order = RunOrder.parse(order.lstrip("-"), descending=descending)
+        self._workspace.flusher.flush()
         return self._workspace.records.search_runs(
             self.id, order=order, status=parse_status(status), limit=limit, offset=offset
         )
@@ -245,6 +248,7 @@ class Experiment:
 
         if mode not in ("min", "max"):
             raise ValidationError(f"mode {mode!r} is not accepted: use 'min' or 'max'")
+        self._workspace.flusher.flush()
         record = self._workspace.records.best_run(self.id, metric, maximize=mode == "max")
         if record is None:
             raise NotFoundError(
@@ -260,6 +264,7 @@ class Experiment:
         params that are numbers come back as floats."""
         from tracking.frame import collector_paused, run_frame
 
+        self._workspace.flusher.flush()
         with collector_paused():
             where = RunFilter(top_level=not include_children)
             return run_frame(self._workspace.records.run_table(self.id, where))

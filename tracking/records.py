@@ -245,6 +245,11 @@ class RunRow:
         object.__setattr__(self, "metrics", _frozen(self.metrics))
 
 
+# A metric value to record: (name, value), or (name, value, when it was logged; by default
+# when it is written).
+MetricItem = tuple[str, float] | tuple[str, float, datetime]
+
+
 @dataclass(frozen=True)
 class TableColumn:
     """One param's or metric's values in a `RunTable`: `values[i]` is the value of the run

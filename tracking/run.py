@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import html
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from tracking import azure
 from tracking.errors import NotFoundError, ValidationError
 from tracking.outputs import OutputsFolder
-from tracking.records import RunFilter, RunOrder, RunRecord, RunStatus, utcnow
+from tracking.pending import PendingValues
+from tracking.records import MetricItem, RunFilter, RunOrder, RunRecord, RunStatus, utcnow
 from tracking.run_files import RunFiles
 from tracking.run_logging import RunLogging
 
@@ -172,7 +173,17 @@ class Run(RunLogging, RunFiles):
     def _finish(self, status: RunStatus, *, error: str | None = None) -> None:
         self._outputs = None
         end_time = utcnow()
-        self._records.set_status(self.id, status, error=error, end_time=end_time)
+
+        def end(metrics: Sequence[MetricItem]) -> None:  # with the values still kept
+            self._records.set_status(
+                self.id, status, error=error, end_time=end_time, metrics=metrics
+            )
+
+        pending: PendingValues | None = getattr(self, "_pending", None)
+        if pending is None:
+            end(())
+        else:
+            pending.finish(end)
         self._experiment.workspace.heartbeat.discard([self.id])
         self._record = replace(self._record, status=status, end_time=end_time, error=error)
 

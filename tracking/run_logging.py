@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 from tracking import azure
 from tracking.errors import NotFoundError, ValidationError
 from tracking.names import check_key
-from tracking.records import LoggedValue
+from tracking.pending import PendingValues
+from tracking.records import LoggedValue, RunStatus, utcnow
 
 if TYPE_CHECKING:
+    from tracking.experiment import Experiment
+    from tracking.records import RunRecord
     from tracking.stores.base import RecordStore
 
 
@@ -56,6 +59,9 @@ class RunLogging:
         @property
         def _records(self) -> RecordStore: ...
 
+        _record: RunRecord
+        _experiment: Experiment
+
     def _log(self, name: str, values: list[object], *, as_list: bool = False) -> None:
         check_key("metric", name)
         numbers_ = [(name, float(v)) for v in values if _is_number(v)]  # type: ignore[arg-type]
@@ -63,9 +69,41 @@ class RunLogging:
         if as_list:
             others.insert(0, LoggedValue(name, "list", len(values)))
         if numbers_:
-            self._records.log_batch(self.id, metrics=numbers_)
+            self._keep(numbers_)
         if others:
             self._records.log_values(self.id, others)
+
+    def _keep(self, values: list[tuple[str, float]]) -> None:
+        """Keep numbers to be written in a batch (see `tracking.pending`); a run that is
+        not running (as this object knows it) writes them at once, to be refused."""
+        if self._record.status is not RunStatus.RUNNING:
+            self._records.log_batch(self.id, metrics=values)
+            return
+        pending = self._pending_values()
+        now = utcnow()
+        first, full = pending.add([(name, value, now) for name, value in values])
+        if first:
+            self._experiment.workspace.flusher.watch(pending)
+        if full:
+            pending.flush()
+
+    def _pending_values(self) -> PendingValues:
+        pending: PendingValues | None = getattr(self, "_pending", None)
+        if pending is None:
+            run_id, records = self.id, self._records
+            pending = PendingValues(lambda items: records.log_batch(run_id, metrics=items))
+            self._pending = pending
+        return pending
+
+    def flush(self, timeout_seconds: float = 300) -> None:
+        """Write the values logged and not yet written (a thread writes them within a
+        second anyway; the run's end writes them too), as v1's `Run.flush`.
+        `timeout_seconds` is accepted for v1's sake: the write is made here, now."""
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write the values this process still keeps, before reading the run back."""
+        self._experiment.workspace.flusher.flush()
 
     def log(self, name: str, value: Any, description: str = "", **azure_only: Any) -> None:
         """Log a number, a string or a boolean; a name logged again reads back as a list.
@@ -89,7 +127,7 @@ class RunLogging:
                     f"metric {key!r}: value {value!r} is not accepted: log_metrics takes numbers"
                 )
         if values:
-            self._records.log_batch(self.id, metrics=[(k, float(v)) for k, v in values])
+            self._keep([(k, float(v)) for k, v in values])
 
     def log_row(self, name: str, description: str | None = None, **row: Any) -> None:
         """Log one row of a table metric: `run.log_row("Y over X", x=1, y=0.4)`."""
@@ -191,6 +229,7 @@ class RunLogging:
         return every
 
     def _own_metrics(self, name: str | None) -> dict[str, Any]:
+        self._flush()
         values: dict[str, list[Any]] = {}
         lists: set[str] = set()
         rows: dict[str, list[dict[str, Any]]] = {}

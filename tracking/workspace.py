@@ -17,6 +17,7 @@ from tracking.config import (
 )
 from tracking.errors import ConfigError, SchemaError, StorageError, TrackingError
 from tracking.heartbeat import DEFAULT_TIMEOUT_S, Heartbeat, interval_for, lost_error
+from tracking.pending import Flusher
 from tracking.records import utcnow
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ class Workspace:
         self._records: RecordStore | None = None
         self._artifacts: ArtifactStore | None = None
         self._heartbeat: Heartbeat | None = None
+        self._flusher: Flusher | None = None
         self.lost_runs: tuple[str, ...] = ()  # the lost runs that opening this failed
 
     def _open(self) -> None:
@@ -224,6 +226,13 @@ class Workspace:
         timeout = self._config.heartbeat_timeout_s
         silent_since = utcnow() - timedelta(seconds=timeout)
         return self.records.fail_lost_runs(silent_since, error=lost_error(timeout))
+
+    @property
+    def flusher(self) -> Flusher:
+        """The thread that writes the values runs have logged (see `tracking.pending`)."""
+        if self._flusher is None:
+            self._flusher = Flusher()
+        return self._flusher
 
     @property
     def heartbeat(self) -> Heartbeat:
@@ -336,6 +345,9 @@ class Workspace:
     def close(self) -> None:
         """Stop the heartbeat and release the database connections; the workspace is then
         closed (using it raises `StorageError`). Closing again does nothing."""
+        if self._flusher is not None:
+            self._flusher.close()  # the values logged are written before the database closes
+            self._flusher = None
         if self._heartbeat is not None:
             self._heartbeat.close()
             self._heartbeat = None

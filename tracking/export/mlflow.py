@@ -116,6 +116,7 @@ def export_to_mlflow(
     except ImportError as err:
         raise ConfigError("exporting to MLflow needs it: pip install 'raysweep[mlflow]'") from err
     records = workspace.records
+    workspace.flusher.flush()  # the values this process logged, exported too
     rows = _rows(workspace, records.get_experiment(experiment).id)
     for row in rows:
         _check(row)

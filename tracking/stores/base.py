@@ -45,6 +45,7 @@ from tracking.records import (
     FileRecord,
     LoggedValue,
     LostRun,
+    MetricItem,
     MetricSummary,
     MetricValue,
     ModelFile,
@@ -214,9 +215,10 @@ class RecordStore(abc.ABC):
         end_time: datetime | None = None,
         properties: Mapping[str, str] | None = None,
         files: Sequence[FileRecord] = (),
+        metrics: Sequence[MetricItem] = (),
     ) -> None:
         """Finish a running (or queued) run with a terminal status, with its last
-        properties and files.
+        properties, files and metric values (as `log_batch` records them).
 
         All in one transaction: a run is never seen finished without its files. NUL
         characters in `error` are replaced by U+FFFD rather than refused.
@@ -262,13 +264,14 @@ class RecordStore(abc.ABC):
         self,
         run_id: str,
         *,
-        metrics: Sequence[tuple[str, float]] = (),
+        metrics: Sequence[MetricItem] = (),
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
         timestamp: datetime | None = None,
     ) -> None:
-        """Record metric values (in order), params, tags and properties in one transaction.
+        """Record metric values (in order; each at its own time, if it has one, else at
+        `timestamp`), params, tags and properties in one transaction.
 
         Each metric value gets the next step of its name within the run. Params and
         properties are set once: setting one again to a different value raises

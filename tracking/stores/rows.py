@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from tracking.records import NewRun, RunRecord, is_finite
+from tracking.records import MetricItem, NewRun, RunRecord, is_finite
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -50,13 +50,14 @@ def new_summary(run_id: str, name: str, experiment_id: int, number: int) -> dict
 
 def fold_metrics(
     run_id: str,
-    values: Sequence[tuple[str, float]],
+    values: Sequence[MetricItem],
     summaries: dict[str, dict[str, Any]],
     timestamp: datetime,
 ) -> list[dict[str, Any]]:
-    """The metric rows of `values`, each at the next step of its name, updating `summaries`."""
+    """The metric rows of `values`, each at the next step of its name and at its own time
+    (else `timestamp`), updating `summaries`."""
     rows = []
-    for name, value in values:
+    for name, value, *logged_at in values:
         summary = summaries[name]
         finite, special = split_value(value)
         rows.append(
@@ -66,7 +67,7 @@ def fold_metrics(
                 "step": summary["count"],
                 "value": finite,
                 "special": special,
-                "timestamp": timestamp,
+                "timestamp": logged_at[0] if logged_at else timestamp,
             }
         )
         summary.update(last=finite, last_special=special, count=summary["count"] + 1)

@@ -19,6 +19,7 @@ from tracking.records import (
     ExperimentSummary,
     FileRecord,
     LostRun,
+    MetricItem,
     NewRun,
     RunFilter,
     RunOrder,
@@ -414,10 +415,15 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
         end_time: datetime | None = None,
         properties: Mapping[str, str] | None = None,
         files: Sequence[FileRecord] = (),
+        metrics: Sequence[MetricItem] = (),
     ) -> None:
         error = values.checked_finish(run_id, error, properties, files)
+        values.check_batch(run_id, metrics, None, None, None)
         end_time = end_time or utcnow()
         with self._tx(write=True) as conn:
+            if metrics:  # written while the run is still running
+                run = self._running_run(conn, run_id)
+                self._write_metrics(conn, run_id, run, metrics, end_time)
             finish = {
                 "b_run_id": run_id,
                 "b_status": status.value,

@@ -14,6 +14,7 @@ from tracking.errors import ConflictError
 from tracking.names import check_run_id
 from tracking.records import (
     LoggedValue,
+    MetricItem,
     MetricSummary,
     MetricValue,
     utcnow,
@@ -39,7 +40,7 @@ class SqlValues(SqlBase):
         self,
         run_id: str,
         *,
-        metrics: Sequence[tuple[str, float]] = (),
+        metrics: Sequence[MetricItem] = (),
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
@@ -109,7 +110,7 @@ class SqlValues(SqlBase):
         conn: sa.Connection,
         run_id: str,
         run: tuple[int, int],
-        values: Sequence[tuple[str, float]],
+        values: Sequence[MetricItem],
         timestamp: datetime,
     ) -> None:
         """Append the values, and bring each metric's summary row up to date.
@@ -117,7 +118,7 @@ class SqlValues(SqlBase):
         `run` is the run's (experiment id, number).
         """
         experiment_id, number = run
-        names = sorted({name for name, _ in values})
+        names = sorted({item[0] for item in values})
         old = {
             row.name: row._asdict()
             for row in conn.execute(st.SUMMARIES, {"b_run_id": run_id, "b_names": names})

@@ -20,7 +20,7 @@ from typing import Any
 
 from tracking.errors import ValidationError
 from tracking.names import check_run_id
-from tracking.records import RUN_TYPES, FileRecord, NewRun
+from tracking.records import RUN_TYPES, FileRecord, MetricItem, NewRun
 
 MAX_NAME = 255  # the name columns: experiments, display names, metrics, params, tags...
 MAX_FILE_NAME = 1024
@@ -98,14 +98,14 @@ def check_run(
 
 def check_batch(
     run_id: str,
-    metrics: Sequence[tuple[str, float]],
+    metrics: Sequence[MetricItem],
     params: Mapping[str, Any] | None,
     tags: Mapping[str, object] | None,
     properties: Mapping[str, object] | None,
 ) -> None:
     """Check what `log_batch` writes to a run."""
     check_run_id(run_id)
-    check_names("metric", {name for name, _ in metrics})
+    check_names("metric", {item[0] for item in metrics})
     check_names("param", params or {})
     check_pairs("tag", tags)
     check_pairs("property", properties)
