@@ -54,6 +54,7 @@ from ray.tune.result import AUTO_RESULT_KEYS
 from sweep import attach
 from sweep.cells import CELLS, NODE_ID, flatten, one_run
 from sweep.recorder import REMOVED_FILES, CellParams, Properties, QueuedIds, Recorder
+from sweep.script import LOGGED, RUN_FILES
 from sweep.stops import StopWatch as _StopWatch
 from sweep.stops import stopped_by as _stopped_by
 from sweep.stops import tune_controller as _tune_controller
@@ -302,6 +303,10 @@ class TrackingCallback(tune.Callback):
         ]
         if metrics:
             self._submit(_Op("metrics", trial, "log its metrics", metrics=metrics))
+        if result.get(LOGGED):  # a `sweep.script` trial's run: text, lists, rows, tags...
+            events, recorder = list(result[LOGGED]), self._record()
+            call = lambda: recorder.log_values(trial, events)  # noqa: E731
+            self._submit(_Op("call", trial, "log its values", call=call))
 
     def _note_stop(self, trial: Trial, result: Mapping[str, Any]) -> None:
         """Tune marks a result done when it decided to stop the trial on it: say who did."""
@@ -333,17 +338,21 @@ class TrackingCallback(tune.Callback):
                 )
             return
         keep = getattr(getattr(trial, "checkpoint_config", None), "num_to_keep", None)
-        self._submit(
-            _Op(
-                "checkpoint",
-                trial,
-                "record its checkpoint",
-                started=started,
-                path=checkpoint.path,
-                filesystem=checkpoint.filesystem,
-                keep=keep,
+        # A `sweep.script` trial's last checkpoint holds run files (`outputs/...`,
+        # `logs/std_log.txt`): each of its folders is recorded under its own name.
+        folders = result.get(RUN_FILES)
+        for path in [f"{checkpoint.path}/{f}" for f in folders] if folders else [checkpoint.path]:
+            self._submit(
+                _Op(
+                    "checkpoint",
+                    trial,
+                    "record its checkpoint",
+                    started=started,
+                    path=path,
+                    filesystem=checkpoint.filesystem,
+                    keep=keep,
+                )
             )
-        )
         if keep is not None:
             # Tune deletes the checkpoints beyond `num_to_keep` as this hook returns: the
             # ones it may delete are read (hashed or copied) first.

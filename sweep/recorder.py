@@ -31,7 +31,7 @@ from sweep.trialops import Op as _Op
 from tracking import Experiment, NotFoundError, TrackingError
 from tracking.errors import ValidationError
 from tracking.heartbeat import is_lost
-from tracking.records import FileRecord, NewRun, RunStatus, utcnow
+from tracking.records import FileRecord, LoggedValue, NewRun, RunStatus, utcnow
 
 if TYPE_CHECKING:
     from tracking.stores.base import RecordStore
@@ -339,6 +339,42 @@ class Recorder:
             canceled = record.status is RunStatus.CANCELED and interrupted
             renewed.append(another(run_id, waiting) if canceled else run_id)
         return renewed
+
+    def log_values(self, trial: Any, events: Sequence[Mapping[str, Any]]) -> None:
+        """Write what a trial's run logged besides its step metrics (`sweep.script`'s
+        `LOGGED` events of `tracking.context.TrialRun`): text, lists, rows, tables, tags
+        and properties, as `Run`'s own logging calls record them."""
+        ids = self._runs.get(trial.trial_id, [])
+        if len(ids) != 1 or ids[0] not in self._created or ids[0] in self._finished:
+            return
+        metrics: list[tuple[str, float]] = []
+        values: list[LoggedValue] = []
+        tags: dict[str, str] = {}
+        properties: dict[str, str] = {}
+        for event in events:
+            kind, name = event.get("kind"), str(event.get("name", ""))
+            value: Any = event.get("value")
+            if kind in ("log", "list"):
+                items = value if kind == "list" else [value]
+                if kind == "list":
+                    values.append(LoggedValue(name, "list", len(items)))
+                for item in items:
+                    if isinstance(item, (int, float)) and not isinstance(item, bool):
+                        metrics.append((name, float(item)))
+                    else:
+                        values.append(LoggedValue(name, "text", item))
+            elif kind in ("row", "table"):
+                values.append(LoggedValue(name, kind, value))
+            elif kind == "tags":
+                tags.update(value)
+            elif kind == "properties":
+                properties.update(value)
+        if metrics or tags or properties:
+            self._records.log_batch(
+                ids[0], metrics=metrics, tags=tags or None, properties=properties or None
+            )
+        if values:
+            self._records.log_values(ids[0], values)
 
     def note_retry(self, trial: Any) -> None:
         self._retries[trial.trial_id] = self._retries.get(trial.trial_id, 0) + 1

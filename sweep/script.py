@@ -1,0 +1,306 @@
+"""Trials that run any training code: a script, once per config, or a function `fn(config)`.
+
+Inside, `Run.get_context()` is the trial's run (`tracking.context.TrialRun`): what it logs
+is reported through Ray Tune, never written to a database from the worker. Numbers logged
+with `log` are the trial's metrics, one `tune.report` per *step*: a step ends when a name
+already logged in it is logged again (the next epoch) or the code ends, so a script that
+logs `loss` and `acc` each epoch reports both once per epoch, and a scheduler sees every
+step (a step is reported when the next one begins). Everything else it logs (text,
+booleans, lists, rows, tables, tags, properties) travels with the step under `LOGGED`, and
+the driver's `TrackingCallback` records it on the run.
+
+The code runs in a fresh working folder holding `outputs/`. At the end, the trial's last
+report carries a checkpoint of `outputs/` and `logs/std_log.txt` (the code's stdout and
+stderr), named under `RUN_FILES`, which the callback records as the run's files
+`outputs/<path>` and `logs/std_log.txt`. A script that exits with a non-zero status, or a
+function that raises, fails the trial (and so its run) after that report.
+
+A script runs as a subprocess of the Ray worker, not in-process (`runpy`): it may call
+`sys.exit`, parse `sys.argv`, change its folder, print from C code, crash or leak state
+without touching the worker, and its exit status is its verdict. Its run's events reach the
+trial through a JSON-lines file named by `RAYSWEEP_TRIAL_EVENTS` in the script's
+environment (passed with `env=`), which the trial reads as the script writes it. A script
+whose trial Tune stops (a scheduler, say) ends with it: it watches its parent process.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import numbers
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import tracking
+from sweep.cells import NODE_ID
+from tracking.context import ENV_TRIAL_EVENTS, Event, TrialRun, started_for
+
+LOGGED = "tracking.logged"  # result key: the run's events of the step that are not metrics
+RUN_FILES = "tracking.run_files"  # result key: the checkpoint's folders that are run files
+OUTPUTS, LOGS, STD_LOG = "outputs", "logs", "std_log.txt"
+STDERR_LINES = 5  # of a failed script's stderr, in its trial's error
+POLL_S = 0.1
+
+# Runs the script as `python script.py args` would (sys.argv, sys.path[0], __main__), and
+# exits when its parent (the trial's Ray worker) is gone: Tune kills a stopped trial's actor.
+_BOOT = """
+import os, runpy, sys, threading, time
+parent = os.getppid()
+def _watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(143)
+threading.Thread(target=_watch, daemon=True).start()
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(sys.argv[0])
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+class ScriptFailed(RuntimeError):
+    """A trial's script exited with a non-zero status; the message ends with its stderr."""
+
+
+def script_trainable(script: str, args: Sequence[str] = ()) -> Callable[[dict[str, Any]], None]:
+    """A Ray Tune function trainable that runs `script` once per trial config.
+
+    The command is `python script *args --key value ...` (the config's keys, nested ones
+    joined with '.', as HyperDrive passes a sweep's values), in a fresh folder holding
+    `outputs/`, with the worker's Python.
+
+    Raises (in the trial):
+        ScriptFailed: the script exited with a non-zero status.
+    """
+    path = os.path.abspath(script)  # the worker's folder is not the caller's
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such script: {script!r}")
+    fixed = [str(a) for a in args]
+
+    def trainable(config: dict[str, Any]) -> None:
+        with _Trial() as trial:
+            code = trial.run_script(path, [*fixed, *arguments(config)])
+            trial.finish()
+            if code != 0:
+                tail = " | ".join(trial.stderr_tail) or "(no stderr)"
+                raise ScriptFailed(f"{os.path.basename(path)} exited with status {code}: {tail}")
+
+    trainable.__name__ = Path(path).stem or "script"
+    return trainable
+
+
+def function_trainable(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], None]:
+    """A Ray Tune function trainable that calls `fn(config)` in the worker, in a fresh
+    folder holding `outputs/`, with `Run.get_context()` its trial's run; its stdout and
+    stderr are also kept as `logs/std_log.txt`. What `fn` raises fails the trial."""
+
+    def trainable(config: dict[str, Any]) -> None:
+        with _Trial() as trial:
+            try:
+                trial.call(fn, config)
+            finally:
+                trial.finish()
+
+    trainable.__name__ = getattr(fn, "__name__", "train")
+    return trainable
+
+
+def arguments(config: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """A config as command-line arguments: `{"kernel": "rbf", "C": 1.0}` ->
+    `["--kernel", "rbf", "--C", "1.0"]`; nested keys joined with '.'."""
+    found: list[str] = []
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found.extend(arguments(value, f"{name}."))
+        else:
+            found.extend([f"--{name}", str(value)])
+    return found
+
+
+class Steps:
+    """A run's events -> Tune reports: numbers gather into a step, reported when a name
+    comes again; the other events go with the step they arrived in."""
+
+    def __init__(self, report: Callable[[dict[str, Any]], None]) -> None:
+        self._report = report
+        self._numbers: dict[str, float] = {}
+        self._events: list[Event] = []
+
+    def take(self, event: Event) -> None:
+        value: Any = event.get("value")
+        if event.get("kind") == "log" and _is_number(value):
+            if event["name"] in self._numbers:
+                self._report(self.pending())
+            self._numbers[str(event["name"])] = float(value)
+        else:
+            self._events.append(event)
+
+    def pending(self) -> dict[str, Any]:
+        """The step so far, as a result, and start a new one."""
+        result: dict[str, Any] = dict(self._numbers)
+        if self._events:
+            result[LOGGED] = self._events
+        self._numbers, self._events = {}, []
+        return result
+
+
+class _Trial:
+    """One trial's folders, its step reports, and its last report with the run's files."""
+
+    def __init__(self) -> None:
+        from ray import tune
+
+        self._tune_report = tune.report
+        self.base = Path(tempfile.mkdtemp(prefix="sweep-trial-"))
+        self.work = self.base / "work"
+        (self.work / OUTPUTS).mkdir(parents=True)
+        self.std_log = self.base / STD_LOG
+        self.steps = Steps(lambda result: self._tune_report(result))
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+
+    def __enter__(self) -> _Trial:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def run_script(self, path: str, argv: list[str]) -> int:
+        """Run the script to its end, reporting its steps as it logs them; its status."""
+        events = self.base / "events.jsonl"
+        events.touch()
+        env = dict(os.environ)
+        env[ENV_TRIAL_EVENTS] = str(events)
+        env["PYTHONUNBUFFERED"] = "1"  # its lines reach std_log.txt as they are printed
+        # `tracking` is importable in the script as it is here (Ray's working_dir, say).
+        root = str(Path(tracking.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        command = [sys.executable, "-c", _BOOT, path, *argv]
+        with self.std_log.open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=self.work,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            lock = threading.Lock()
+            assert process.stdout is not None and process.stderr is not None
+            pumps = [
+                threading.Thread(target=_pump, args=(process.stdout, log, lock, None)),
+                threading.Thread(target=_pump, args=(process.stderr, log, lock, self.stderr_tail)),
+            ]
+            for pump in pumps:
+                pump.start()
+            try:
+                with events.open("rb") as source:
+                    reader = _Lines(source)
+                    while process.poll() is None:
+                        self._take(reader.new())
+                        time.sleep(POLL_S)
+                    for pump in pumps:
+                        pump.join()
+                    self._take(reader.new())
+            finally:
+                if process.poll() is None:  # the trial was ended under it
+                    process.kill()
+                    process.wait()
+        return process.returncode
+
+    def call(self, fn: Callable[[dict[str, Any]], Any], config: dict[str, Any]) -> None:
+        """Call `fn(config)` in the trial's folder, as its run, keeping what it prints."""
+        run = TrialRun(self.steps.take)
+        previous = os.getcwd()
+        with self.std_log.open("a", encoding="utf-8") as log:
+            out, err = _Tee(sys.stdout, log), _Tee(sys.stderr, log)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                os.chdir(self.work)
+                try:
+                    with started_for(run):
+                        fn(config)
+                finally:
+                    os.chdir(previous)
+
+    def _take(self, events: Iterator[Event]) -> None:
+        for event in events:
+            self.steps.take(event)
+
+    def finish(self) -> None:
+        """Report the last step with a checkpoint of `outputs/` and `logs/std_log.txt`."""
+        import ray
+        from ray import tune
+
+        folder = self.base / "checkpoint"
+        folders = []
+        if any(p.is_file() for p in (self.work / OUTPUTS).rglob("*")):
+            shutil.copytree(self.work / OUTPUTS, folder / OUTPUTS, symlinks=False)
+            folders.append(OUTPUTS)
+        (folder / LOGS).mkdir(parents=True)
+        if self.std_log.exists():
+            shutil.copyfile(self.std_log, folder / LOGS / STD_LOG)
+        else:
+            (folder / LOGS / STD_LOG).touch()
+        folders.append(LOGS)
+        result = self.steps.pending()
+        result[RUN_FILES] = folders
+        result[NODE_ID] = ray.get_runtime_context().get_node_id()
+        result["hostname"] = socket.gethostname()
+        self._tune_report(result, checkpoint=tune.Checkpoint.from_directory(str(folder)))
+
+
+class _Lines:
+    """The whole JSON lines appended to a file since the last look."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self._partial = b""
+
+    def new(self) -> Iterator[Event]:
+        data = self._partial + self._source.read()
+        *lines, self._partial = data.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+class _Tee:
+    """A text stream that writes to two (the worker's stream and the run's log)."""
+
+    def __init__(self, first: IO[str], second: IO[str]) -> None:
+        self._streams = (first, second)
+
+    def write(self, text: str) -> int:
+        for stream in self._streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self._streams:
+            stream.flush()
+
+
+def _pump(
+    source: IO[bytes], log: IO[bytes], lock: threading.Lock, tail: collections.deque[str] | None
+) -> None:
+    """Copy a pipe into the log a line at a time; keep its last lines in `tail`."""
+    for line in iter(source.readline, b""):
+        with lock:
+            log.write(line)
+            log.flush()
+        if tail is not None and line.strip():
+            tail.append(line.decode(errors="replace").rstrip()[:300])
+    source.close()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
