@@ -125,7 +125,7 @@ def test_each_distribution_becomes_the_matching_tune_domain() -> None:
             None,
             "alpha 'uniform(0, 1)' is not accepted with the grid search, which needs values",
         ),
-        ("random", {"alpha": (0.1, 0.5)}, None, "samples None is not accepted: the random search"),
+        ("random", {"alpha": (0.1, 0.5)}, None, "the random search needs samples: how many cells"),
         ("bayesian", {"alpha": (0.1, 0.5)}, 0, "samples 0 is not accepted: the bayesian search"),
         ("random", {"alpha": (0.1, 0.5)}, True, "samples True is not accepted"),
         (
