@@ -10,6 +10,7 @@ resumed sweep queues the cells it still has to train again, in grid order.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,8 +39,33 @@ def cell_runs(experiment: Experiment, status: str | None = None) -> Iterator[Run
 
 
 def completed_cells(experiment: Experiment) -> set[str]:
-    """The cell keys of the experiment's completed sweep runs."""
-    return {run.properties[SWEEP_CELL] for run in cell_runs(experiment, "Completed")}
+    """The cell keys of the experiment's sweep runs that completed, or that an early
+    stopping policy stopped (its verdict on the cell stands; Ctrl+C's does not)."""
+    done = {run.properties[SWEEP_CELL] for run in cell_runs(experiment, "Completed")}
+    return done | {run.properties[SWEEP_CELL] for run in _stopped_by_policy(experiment)}
+
+
+def _stopped_by_policy(experiment: Experiment) -> Iterator[Run]:
+    for run in cell_runs(experiment, "Canceled"):
+        if run.properties.get(STOPPED_BY, INTERRUPTED) != INTERRUPTED:
+            yield run
+
+
+def finished_results(experiment: Experiment, spec: SweepSpec) -> list[tuple[dict[str, Any], float]]:
+    """Each cell of this sweep's trainer and seed that a run completed (or a policy
+    stopped), oldest first: (its params, the last value of its primary metric), as a
+    Bayesian search's warm start takes them. A run without a finite value is left out."""
+    found: dict[str, tuple[dict[str, Any], float]] = {}
+    runs = [*cell_runs(experiment, "Completed"), *_stopped_by_policy(experiment)]
+    for run in sorted(runs, key=lambda run: run.number):
+        key = run.properties[SWEEP_CELL]
+        if key in found or not spec.owns_key(key):
+            continue
+        value = run.get_metrics().get(spec.metric)
+        value = value[-1] if isinstance(value, list) and value else value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+            found[key] = (json.loads(key)["params"], float(value))
+    return list(found.values())
 
 
 def runs_of(experiment: Experiment, tune_run: str) -> list[RunRecord]:

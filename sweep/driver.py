@@ -16,6 +16,7 @@ from sweep.cellruns import (
     cell_counts,
     completed_cells,
     failed_cells,
+    finished_results,
     last_tune_run,
     queue_cells,
     requeue,
@@ -44,12 +45,16 @@ class PreparedSweep:
     spec: SweepSpec
     workspace: Workspace
     experiment: Experiment
-    data: Dataset
+    data: Dataset | None  # None: the user's code trains the cells, with its own data
     todo: list[dict[str, Any]] = field(default_factory=list)
     reused: int = 0
     claim: Claim | None = None  # the experiment is this sweep's until `execute` ends
     name: str = ""  # the sweep's name: its new Tune run's
     status: Status | None = None  # told what the sweep does, as it does it
+    # A Bayesian search, whose cells are chosen as it runs: how many it has left to draw,
+    # and the (params, metric value) of those done, which warm-start its searcher.
+    left: int = 0
+    warm: tuple[tuple[dict[str, Any], float], ...] = ()
 
 
 def sweep_name(experiment: str) -> str:
@@ -63,7 +68,7 @@ class CheckedSweep:
 
     spec: SweepSpec
     workspace: Workspace
-    data: Dataset
+    data: Dataset | None
     done: frozenset[str]  # cell keys with a completed run, as read before any claim
 
 
@@ -79,8 +84,10 @@ def check(spec: SweepSpec, workspace: Workspace | None = None) -> CheckedSweep:
         ws = ws.with_storage(spec.storage)
     if spec.address and spec.address != "auto":
         check_reachable(spec.address)
-    data = load_dataset(spec.data, seed=spec.seed, s3_endpoint_url=ws.config.s3_endpoint_url)
-    if spec.cv is not None and spec.cv > len(data.y_train):
+    data = None
+    if not spec.user_code:
+        data = load_dataset(spec.data, seed=spec.seed, s3_endpoint_url=ws.config.s3_endpoint_url)
+    if data is not None and spec.cv is not None and spec.cv > len(data.y_train):
         raise SweepInputError(
             f"cv {spec.cv} is more folds than the {len(data.y_train)} rows of the train part"
         )
@@ -117,6 +124,8 @@ def prepare(
     checked = spec if isinstance(spec, CheckedSweep) else check(spec, workspace)
     spec, ws, data = checked.spec, checked.workspace, checked.data
     status = status or Status(quiet=True)
+    if spec.adaptive:
+        return _prepare_adaptive(checked, runtime_env, status)
     cells = spec.cells()
     name = sweep_name(spec.experiment)
     if all(spec.cell_key(cell) in checked.done for cell in cells):
@@ -140,6 +149,33 @@ def prepare(
     )
 
 
+def _prepare_adaptive(
+    checked: CheckedSweep, runtime_env: Mapping[str, Any] | None, status: Status
+) -> PreparedSweep:
+    """`prepare` for a Bayesian search: its cells are drawn as it runs, so what is left is
+    a count (`samples` less the cells of this trainer and seed done before, which also
+    warm-start its searcher)."""
+    spec, ws, data = checked.spec, checked.workspace, checked.data
+    name = sweep_name(spec.experiment)
+    samples = int(spec.samples or 0)
+    if ws.experiments.get(spec.experiment) is not None:  # read only, as `check` reads it
+        experiment = Experiment(ws, spec.experiment)
+        if len(finished_results(experiment, spec)) >= samples:  # nothing left to draw
+            experiment.set_primary_metric(spec.metric, spec.mode)
+            return PreparedSweep(spec, ws, experiment, data, [], samples, None, name, status)
+    connect_ray(spec.address, runtime_env, status)
+    experiment = Experiment(ws, spec.experiment)
+    experiment.set_primary_metric(spec.metric, spec.mode)
+    claim = acquire(experiment, name)
+    try:
+        warm = tuple(finished_results(experiment, spec))[:samples]
+    except BaseException:
+        claim.release()
+        raise
+    left = samples - len(warm)
+    return PreparedSweep(spec, ws, experiment, data, [], len(warm), claim, name, status, left, warm)
+
+
 def run_sweep(
     spec: SweepSpec | None = None,
     *,
@@ -152,7 +188,9 @@ def run_sweep(
 
     Args:
         spec: the sweep; or give its fields as keyword options, e.g.
-            `run_sweep(alphas=[0.1, 0.5, 1.0], experiment="diabetes-experiment")`.
+            `run_sweep(alphas=[0.1, 0.5, 1.0], experiment="diabetes-experiment")`, or, for
+            your own training function, `run_sweep(train=fn, params={"lr": "0.1,0.01"},
+            metric="loss", mode="min")`, where `fn(config)` logs to `Run.get_context()`.
         workspace: where runs are recorded (default: `Workspace.from_config(spec.config)`).
         progress: show progress on stderr.
         runtime_env: Ray's runtime environment for the sweep's job, as `ray.init` takes it
@@ -191,6 +229,44 @@ class _CellProperties:
     def __call__(self, trial: Trial, index: int) -> dict[str, str]:
         cell = trial.config["cells"][index]
         return {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(cell)}
+
+
+@dataclass(frozen=True)
+class _DrawnProperties:
+    """A Bayesian search's cell properties: the cell is the trial's config, as drawn."""
+
+    spec: SweepSpec
+    tune_run: str
+
+    def __call__(self, trial: Trial, index: int) -> dict[str, str]:
+        return {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(trial.config)}
+
+
+def make_trainable(spec: SweepSpec, data: Dataset | None) -> Any:
+    """The sweep's Tune trainable: the built-in one (`sweep.trainable`) or the user's script
+    or function (`sweep.script`), taking the grid cells of `config["cells"]`, or, for a
+    Bayesian search, the config itself as its one cell."""
+    from ray import tune
+
+    from sweep import script, trainable
+
+    if spec.user_code:
+        if spec.script is not None:
+            own = script.script_trainable(spec.script, spec.script_args)
+        else:
+            assert spec.train is not None
+            own = script.function_trainable(spec.train)
+        chosen = own if spec.adaptive else script.first_cell(own)
+    else:
+        chosen = tune.with_parameters(
+            trainable.train_drawn if spec.adaptive else trainable.train_cells,
+            data=data,
+            estimator=spec.estimator,
+            seed=spec.seed,
+            retries=spec.max_failures,
+            cv=spec.cv,
+        )
+    return tune.with_resources(chosen, {"cpu": spec.cpus_per_trial})
 
 
 def trial_slots(spec: SweepSpec) -> int:
@@ -236,7 +312,7 @@ def _verify_saved_state(prepared: PreparedSweep) -> None:
 
 def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     spec, experiment = prepared.spec, prepared.experiment
-    if not prepared.todo:  # every cell is done already: no Ray, no Tune run, no parent
+    if not prepared.todo and not prepared.left:  # all done: no Ray, no Tune run, no parent
         if spec.resume:
             _verify_saved_state(prepared)  # asked to resume: tampered state still says so
         return _result(prepared, trained=0, failed=0)
@@ -245,24 +321,13 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     from sweep import attach, notebook, statecheck
     from sweep.callback import TrackingCallback
     from sweep.parent import SweepParent
-    from sweep.trainable import train_cells
 
     status = prepared.status or Status(quiet=not progress)
     connect_ray(spec.address, status=status)  # connected by prepare(), unless called alone
     from sweep.storage import tune_storage
 
     storage_path, filesystem = tune_storage(prepared.workspace)
-    trainable = tune.with_resources(
-        tune.with_parameters(
-            train_cells,
-            data=prepared.data,
-            estimator=spec.estimator,
-            seed=spec.seed,
-            retries=spec.max_failures,
-            cv=spec.cv,
-        ),
-        {"cpu": spec.cpus_per_trial},
-    )
+    trainable = make_trainable(spec, prepared.data)
     name = prepared.name or sweep_name(spec.experiment)
     tracker_errors: list[str] = []
     tune_runs: list[str] = []
@@ -271,7 +336,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
 
     def open_parent(resumes: str | None) -> SweepParent:
         """The sweep's parent run, before any cell's (see `sweep.parent`)."""
-        cells = len(prepared.todo)
+        cells = prepared.left if spec.adaptive else len(prepared.todo)
         return parent or SweepParent.open(experiment, spec, name=name, cells=cells, resumes=resumes)
 
     def unqueue(tune_run: str) -> None:
@@ -301,7 +366,8 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     todo = prepared.todo
     waiting: dict[str, str] = {}  # cell key -> its run, queued by a restored Tune run
     interrupted = False
-    previous = last_tune_run(experiment) if spec.resume else None
+    # A Bayesian search resumes by running again: its cells done are kept, and warm-start it.
+    previous = last_tune_run(experiment) if spec.resume and not spec.adaptive else None
     try:
         if previous is not None:
             path = f"{storage_path}/{previous}"
@@ -329,34 +395,58 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                 todo = [c for c in todo if spec.cell_key(c) not in skipped]
                 waiting = still_queued(experiment, previous)
 
-        if todo and not interrupted:
+        if (todo or prepared.left) and not interrupted:
             parent = open_parent(None)
             parent.adopt(name)
-            fresh = [c for c in todo if spec.cell_key(c) not in waiting]
-            new = queue_cells(experiment, spec, fresh, name, parent.run_id).ids
-            tracker = TrackingCallback(
-                experiment,
-                cells=trial_cells,
-                properties=_CellProperties(spec, name),
-                parent_run=parent.run_id,
-                # Every cell's run, queued in grid order: numbers follow the grid.
-                queued=QueuedCells(spec, {**waiting, **new}),
-            )
+            search: dict[str, Any] = {}
+            if spec.adaptive:
+                from sweep.space import searcher
+
+                search["search_alg"], param_space, count = searcher(
+                    spec.search,
+                    dict(spec.grid),
+                    metric=spec.metric,
+                    mode=spec.mode,
+                    seed=spec.seed,
+                    samples=int(spec.samples or 0),
+                    done=prepared.warm,
+                )
+                search["num_samples"], size = count, 1
+                tracker = TrackingCallback(
+                    experiment,
+                    properties=_DrawnProperties(spec, name),
+                    parent_run=parent.run_id,
+                )
+            else:
+                fresh = [c for c in todo if spec.cell_key(c) not in waiting]
+                new = queue_cells(experiment, spec, fresh, name, parent.run_id).ids
+                tracker = TrackingCallback(
+                    experiment,
+                    cells=trial_cells,
+                    properties=_CellProperties(spec, name),
+                    parent_run=parent.run_id,
+                    # Every cell's run, queued in grid order: numbers follow the grid.
+                    queued=QueuedCells(spec, {**waiting, **new}),
+                )
+                count = len(todo)
+                size = spec.pack_size(count, trial_slots(spec))
+                param_space = {"cells": tune.grid_search(packs(todo, size))}
+            if spec.early_stop is not None:
+                search["scheduler"] = spec.early_stop.scheduler(spec.metric, spec.mode)
             callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, name)]
-            size = spec.pack_size(len(todo), trial_slots(spec))
-            status.say(_training(len(todo), prepared.reused, size))
+            status.say(_training(count, prepared.reused, size))
             if progress:
                 ws, started = prepared.workspace, status.wall_started
-                shown = notebook.progress_callback(len(todo), spec, ws, started=started)
+                shown = notebook.progress_callback(count, spec, ws, started=started)
                 callbacks.append(shown)
             tune_runs.append(name)
             tuner = tune.Tuner(
                 trainable,
-                param_space={"cells": tune.grid_search(packs(todo, size))},
+                param_space=param_space,
                 # Reused trial actors: a small model trains in milliseconds, while starting a
                 # fresh worker process for each trial costs seconds.
                 tune_config=tune.TuneConfig(
-                    max_concurrent_trials=spec.max_concurrent, reuse_actors=True
+                    max_concurrent_trials=spec.max_concurrent, reuse_actors=True, **search
                 ),
                 run_config=tune.RunConfig(
                     name=name,

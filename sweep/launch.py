@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from sweep.errors import SweepInputError, SweepRefusedError
+from sweep.policies import FORMS
 from sweep.spec import DEFAULT_ALPHAS, DEFAULT_ESTIMATOR, METRICS
 from sweep.status import Status
 from sweep.summary import print_summary
@@ -118,12 +119,25 @@ def build_parser() -> _Parser:
         "randint(lo,hi), normal(mu,sigma) (repeatable)",
     )
     add(
-        "--search",
-        choices=("grid", "random"),
-        help="grid: every combination of the values (default); random: --samples cells "
-        "drawn from the distributions with --seed",
+        "--script",
+        metavar="FILE",
+        help="your training script, run once per cell as `python FILE --name value ...` "
+        "(then the arguments after --), its Run.get_context() the cell's run",
     )
-    add("--samples", type=int, help="cells a random search draws")
+    add(
+        "--search",
+        choices=("grid", "random", "bayesian"),
+        help="grid: every combination of the values (default); random: --samples cells "
+        "drawn from the distributions with --seed; bayesian: --samples cells chosen by "
+        "Optuna's TPE from the results so far",
+    )
+    add("--samples", type=int, help="cells a random or bayesian search draws")
+    add(
+        "--early-stop",
+        metavar="POLICY",
+        help="stop poor trials early, by the metric your code logs step by step: "
+        + " | ".join(FORMS.values()),
+    )
     add(
         "--estimator",
         help="a scikit-learn regressor or classifier: import path or class name "
@@ -131,9 +145,10 @@ def build_parser() -> _Parser:
     )
     add(
         "--metric",
-        choices=sorted(METRICS),
-        help="the metric that picks the best run (rmse for a regressor, accuracy for a classifier)",
+        help=f"the metric that picks the best run: {', '.join(METRICS)} (default rmse for a "
+        "regressor, accuracy for a classifier), or the name your --script logs",
     )
+    add("--mode", choices=("min", "max"), help="whether your --metric is best at its min or max")
     add(
         "--cv",
         type=int,
@@ -229,9 +244,14 @@ def _param_flags(flags: Sequence[str]) -> dict[str, str]:
 def options_from(argv: Sequence[str] | None, environ: dict[str, str]) -> dict[str, Any]:
     """Merge the sweep file, the flags and the environment into `SweepSpec.create` options."""
     parser = build_parser()
-    args = parser.parse_args(parser.with_negative_values(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    script_args = argv[argv.index("--") + 1 :] if "--" in argv else None
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    args = parser.parse_args(parser.with_negative_values(argv))
     options = load_sweep_file(args.sweep_file) if args.sweep_file else {}
     flags = {k: v for k, v in vars(args).items() if v is not None and k != "sweep_file"}
+    if script_args is not None:  # `-- --extra x`: the script's own arguments
+        flags["script_args"] = script_args
     if "param" in flags:
         options["params"] = {**(options.get("params") or {}), **_param_flags(flags.pop("param"))}
     options.update(flags)

@@ -51,12 +51,13 @@ def spec_digest(spec: SweepSpec) -> str:
     estimator, data, seed and the folds of CV (named only when set, as in cell keys)."""
     what = {
         "grid": [[name, _values(values)] for name, values in spec.grid],
-        "estimator": spec.estimator,
+        "estimator": spec.trainer,
         "data": [spec.data.path, spec.data.target, spec.data.test_size],
         "seed": spec.seed,
         "metric": spec.metric,
         **({"cv": spec.cv} if spec.cv is not None else {}),
         **({"search": spec.search, "samples": spec.samples} if spec.search != "grid" else {}),
+        **({"early_stop": repr(spec.early_stop)} if spec.early_stop is not None else {}),
     }
     text = json.dumps(what, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -69,7 +70,7 @@ def _values(values: Any) -> Any:
 
 def cells_of(spec: SweepSpec) -> int:
     """How many cells the sweep has in all."""
-    if spec.search == "random":
+    if spec.search != "grid":
         return spec.samples or 0
     return math.prod(len(values) for _, values in spec.grid)
 
@@ -80,7 +81,7 @@ def parent_properties(spec: SweepSpec, name: str, cells: int) -> dict[str, str]:
         "primary_metric_name": spec.metric,
         "primary_metric_goal": GOALS[spec.mode],
         "sweep.name": name,
-        "sweep.estimator": spec.estimator,
+        "sweep.estimator": spec.trainer,
         "sweep.grid_sha256": spec_digest(spec),
         "sweep.grid_cells": str(cells_of(spec)),
         "sweep.cells_to_train": str(cells),

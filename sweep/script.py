@@ -85,10 +85,12 @@ def script_trainable(script: str, args: Sequence[str] = ()) -> Callable[[dict[st
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such script: {script!r}")
     fixed = [str(a) for a in args]
+    relative = os.path.relpath(path)  # from the caller's folder: a job's working_dir
 
     def trainable(config: dict[str, Any]) -> None:
+        found = _on_this_node(path, relative)
         with _Trial() as trial:
-            code = trial.run_script(path, [*fixed, *arguments(config)])
+            code = trial.run_script(found, [*fixed, *arguments(config)])
             trial.finish()
             if code != 0:
                 tail = " | ".join(trial.stderr_tail) or "(no stderr)"
@@ -96,6 +98,27 @@ def script_trainable(script: str, args: Sequence[str] = ()) -> Callable[[dict[st
 
     trainable.__name__ = Path(path).stem or "script"
     return trainable
+
+
+def _on_this_node(path: str, relative: str) -> str:
+    """The script on this node: at the caller's path (a shared or the same file system), or
+    at the same place in the working folder Ray shipped here (`runtime_env` `working_dir`,
+    as `ray job submit --working-dir` gives it), which Tune names in TUNE_ORIG_WORKING_DIR.
+
+    Raises:
+        FileNotFoundError: neither is there, saying how to ship it.
+    """
+    if os.path.isfile(path):
+        return path
+    shipped = os.environ.get("TUNE_ORIG_WORKING_DIR")
+    if shipped and not relative.startswith(".."):
+        there = os.path.join(shipped, relative)
+        if os.path.isfile(there):
+            return there
+    raise FileNotFoundError(
+        f"the script {path!r} is not on node {socket.gethostname()}: run the sweep from a "
+        "folder that holds it with a runtime_env working_dir (ray job submit --working-dir .)"
+    )
 
 
 def function_trainable(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], None]:
@@ -112,6 +135,16 @@ def function_trainable(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[st
 
     trainable.__name__ = getattr(fn, "__name__", "train")
     return trainable
+
+
+def first_cell(trainable: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """A trainable of one config as a trainable of a sweep's `{"cells": [config]}`."""
+
+    def one(config: dict[str, Any]) -> None:
+        trainable(dict(config["cells"][0]))
+
+    one.__name__ = trainable.__name__
+    return one
 
 
 def arguments(config: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -158,8 +191,12 @@ class _Trial:
     """One trial's folders, its step reports, and its last report with the run's files."""
 
     def __init__(self) -> None:
+        import logging
+
         from ray import tune
 
+        # Ray Train logs a line per checkpoint at INFO; the run's records say it quietly.
+        logging.getLogger("ray.train").setLevel(logging.WARNING)
         self._tune_report = tune.report
         self.base = Path(tempfile.mkdtemp(prefix="sweep-trial-"))
         self.work = self.base / "work"

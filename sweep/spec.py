@@ -6,12 +6,14 @@ import importlib
 import itertools
 import json
 import math
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sweep.errors import SweepInputError
+from sweep.policies import EarlyStop, parse_early_stop
 from sweep.scoring import METRICS, PROBABILITY_METRICS, direction, metrics_for
 from sweep.space import Distribution, check_search, literal, parse_distribution, sample_configs
 
@@ -35,7 +37,12 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """A validated sweep: a grid of estimator parameters, the data, and how to run it.
+    """A validated sweep: a search space, what trains each of its cells, and how to run it.
+
+    A cell is trained by the built-in trainable (a scikit-learn `estimator` fitted on
+    `data`), by the user's `script` (run once per cell with the cell as `--name value`
+    arguments, then `script_args`), or by the user's function `train(config)`; the last two
+    log through `Run.get_context()` (`sweep.script`).
 
     Build one with `SweepSpec.create(...)`, which checks every field and raises
     `SweepInputError` naming the bad value.
@@ -56,13 +63,33 @@ class SweepSpec:
     resume: bool = False
     pack: int | str = 1  # grid cells per Tune trial, or "auto"
     cv: int | None = None  # K-fold cross-validation of each cell on the train part, or none
-    search: str = "grid"  # or "random": `samples` cells drawn from the params' distributions
+    search: str = "grid"  # "random" or "bayesian": `samples` cells drawn from the space
     samples: int | None = None
+    mode: str = ""  # the metric's direction, "min" or "max"; "": the built-in metric's own
+    script: str | None = None  # a training script's absolute path
+    script_args: tuple[str, ...] = ()  # passed to the script after the cell's arguments
+    train: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
+    early_stop: EarlyStop | None = None
+
+    def __post_init__(self) -> None:
+        if not self.mode and self.metric in METRICS:
+            object.__setattr__(self, "mode", direction(self.metric))
 
     @property
-    def mode(self) -> str:
-        """The metric's direction: "min" or "max" (see `sweep.scoring.METRICS`)."""
-        return direction(self.metric)
+    def user_code(self) -> bool:
+        """Whether the user's script or function trains the cells (not the estimator)."""
+        return self.script is not None or self.train is not None
+
+    @property
+    def trainer(self) -> str:
+        """What trains the cells, as recorded: the estimator's path, `script:<path> [args]`
+        or `function:<module>.<name>`."""
+        if self.script is not None:
+            return " ".join(["script:" + self.script, *self.script_args])
+        if self.train is not None:
+            name = getattr(self.train, "__qualname__", type(self.train).__name__)
+            return f"function:{getattr(self.train, '__module__', '?')}.{name}"
+        return self.estimator
 
     @classmethod
     def create(
@@ -94,15 +121,15 @@ class SweepSpec:
         if not grid:
             grid["alpha"] = DEFAULT_ALPHAS
         search = fields.get("search", "grid")
-        if search == "bayesian":
-            raise SweepInputError(
-                "search 'bayesian' is not on the command line yet (sweep.space has it for "
-                "Tune's own Tuner): use --search grid or random"
-            )
         check_search(search, grid, fields.get("samples"))
         if search == "grid":  # choice(a,b) in a grid is its values, as in HyperDrive
             grid = {k: v.args if isinstance(v, Distribution) else v for k, v in grid.items()}
-        if fields.get("metric") is None:
+        _check_trainer(fields)
+        if fields.get("experiment") is None and (fields.get("script") or fields.get("train")):
+            fields["experiment"] = _own_experiment(fields.get("script"), fields.get("train"))
+        if isinstance(fields.get("early_stop"), str):
+            fields["early_stop"] = parse_early_stop(fields["early_stop"])
+        if fields.get("metric") is None and not (fields.get("script") or fields.get("train")):
             model = resolve_estimator(fields.get("estimator", DEFAULT_ESTIMATOR))()
             fields["metric"] = next(iter(metrics_for(model)))
         spec = cls(grid=tuple(grid.items()), **fields)
@@ -110,8 +137,16 @@ class SweepSpec:
         return spec
 
     def _check(self) -> None:
-        if not isinstance(self.metric, str) or self.metric not in METRICS:
+        if self.user_code:
+            _check_user_metric(self.metric, self.mode)
+        elif not isinstance(self.metric, str) or self.metric not in METRICS:
             raise SweepInputError(f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
+        elif self.mode not in ("", direction(self.metric)):
+            raise SweepInputError(
+                f"mode {self.mode!r} is not accepted with metric {self.metric!r}, which is "
+                f"best at its {direction(self.metric)}imum: leave mode out"
+            )
+        self._check_early_stop()
         from tracking.names import check_experiment_name
 
         try:
@@ -144,16 +179,50 @@ class SweepSpec:
         if not 0 < self.data.test_size < 1:
             raise SweepInputError(f"test_size {self.data.test_size!r} must be between 0 and 1")
         lists = tuple((k, v) for k, v in self.grid if not isinstance(v, Distribution))
-        cells = self.samples if self.search == "random" else math.prod(len(v) for _, v in lists)
+        grid = self.search == "grid"
+        cells = math.prod(len(v) for _, v in lists) if grid else self.samples
         if (cells or 0) > _MAX_CELLS:
             raise SweepInputError(f"the sweep has more than {_MAX_CELLS:,} cells")
-        check_estimator_params(self.estimator, lists)
-        check_metric(self.estimator, self.metric, lists)
+        if not self.user_code:
+            check_estimator_params(self.estimator, lists)
+            check_metric(self.estimator, self.metric, lists)
+
+    def _check_early_stop(self) -> None:
+        if self.early_stop is None:
+            return
+        if not isinstance(self.early_stop, EarlyStop):
+            raise SweepInputError(
+                f"early_stop {self.early_stop!r} is not accepted: give its text, as "
+                "'asha:grace=2', or a sweep.policies.EarlyStop"
+            )
+        if self.pack != 1:
+            raise SweepInputError(
+                f"pack {self.pack!r} is not accepted with early stopping, which needs one cell "
+                "per trial: leave --pack out"
+            )
+        if not self.user_code:
+            raise SweepInputError(
+                f"early stop {self.early_stop.policy!r} needs metrics reported step by step, "
+                "which the built-in trainable does not report (it fits each cell once): use it "
+                "with --script or train="
+            )
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the cells are chosen as results arrive (a Bayesian search), so that they
+        are not known before the sweep runs."""
+        return self.search == "bayesian"
 
     def cells(self) -> list[dict[str, Any]]:
         """Every combination of the grid's values, in grid order; for a random search, the
         `samples` cells its seed draws, in the order drawn (a sweep with more samples and
-        the same seed begins with the same cells)."""
+        the same seed begins with the same cells).
+
+        Raises:
+            SweepInputError: a Bayesian search, whose cells are chosen as it runs.
+        """
+        if self.adaptive:
+            raise SweepInputError("a bayesian search's cells are chosen as it runs")
         if self.search == "random":
             return sample_configs(dict(self.grid), seed=self.seed, samples=int(self.samples or 0))
         names = [name for name, _ in self.grid]
@@ -174,18 +243,87 @@ class SweepSpec:
     def cell_key(self, cell: Mapping[str, Any]) -> str:
         """What identifies a cell's result across sweeps: estimator, data, seed, params and
         the folds of CV (named only when set, so keys written before `cv` existed still
-        match)."""
-        return json.dumps(
-            {
-                "estimator": self.estimator,
-                "data": self.data.path or "builtin:diabetes",
-                "target": self.data.target,
-                "test_size": self.data.test_size,
-                "seed": self.seed,
-                "params": dict(cell),
-                **({"cv": self.cv} if self.cv is not None else {}),
-            },
-            sort_keys=True,
+        match); for the user's code, the script and its arguments or the function instead
+        of estimator and data."""
+        return json.dumps({**self._key_base(), "params": dict(cell)}, sort_keys=True)
+
+    def owns_key(self, key: str) -> bool:
+        """Whether `key` is a cell key of this sweep's trainer, data and seed (any params)."""
+        try:
+            found = json.loads(key)
+        except ValueError:
+            return False
+        return (
+            isinstance(found, dict)
+            and found.pop("params", None) is not None
+            and found == (json.loads(json.dumps(self._key_base())))
+        )
+
+    def _key_base(self) -> dict[str, Any]:
+        if self.user_code:
+            return {"trainer": self.trainer, "seed": self.seed}
+        return {
+            "estimator": self.estimator,
+            "data": self.data.path or "builtin:diabetes",
+            "target": self.data.target,
+            "test_size": self.data.test_size,
+            "seed": self.seed,
+            **({"cv": self.cv} if self.cv is not None else {}),
+        }
+
+
+_ESTIMATOR_FIELDS = ("estimator", "data", "cv")  # what only the built-in trainable uses
+
+
+def _check_trainer(fields: dict[str, Any]) -> None:
+    """Check `script`, `script_args` and `train` in `create`'s fields (the script made an
+    absolute path); refuse the built-in trainable's own fields next to them."""
+    script, train = fields.get("script"), fields.get("train")
+    if script is not None and train is not None:
+        raise SweepInputError("give a script or a train function, not both")
+    if script is not None:
+        if not isinstance(script, (str, os.PathLike)) or not os.path.isfile(script):
+            raise SweepInputError(f"script {str(script)!r} does not exist (or is not a file)")
+        fields["script"] = os.path.abspath(script)
+    if train is not None and not callable(train):
+        raise SweepInputError(f"train {train!r} is not accepted: give a function of a config")
+    args = fields.get("script_args", ())
+    if isinstance(args, str) or not all(isinstance(a, str) for a in args):
+        raise SweepInputError(f"script_args {args!r} is not accepted: give a list of strings")
+    if args and script is None:
+        raise SweepInputError(f"script_args {list(args)!r} need a script")
+    fields["script_args"] = tuple(args)
+    if script is None and train is None:
+        return
+    given = [name for name in _ESTIMATOR_FIELDS if fields.get(name) is not None]
+    if given:
+        kind = "a script" if script is not None else "a train function"
+        raise SweepInputError(
+            f"{', '.join(given)} is not accepted with {kind}, which trains its cells itself "
+            "(they are the built-in scikit-learn trainable's)"
+        )
+    if fields.get("metric") is None:
+        raise SweepInputError(
+            "a sweep of your own code needs metric: the name your code logs with run.log "
+            "that picks the best run (and mode min or max)"
+        )
+
+
+def _own_experiment(script: str | None, train: Any) -> str:
+    """A sweep of the user's code is its script's or function's experiment by default."""
+    name = os.path.splitext(os.path.basename(script))[0] if script else train.__name__
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", str(name)).strip("-._") or "sweep"
+    return name[:200]
+
+
+def _check_user_metric(metric: Any, mode: str) -> None:
+    if not isinstance(metric, str) or not metric.strip():
+        raise SweepInputError(f"metric {metric!r} is not accepted: give the name your code logs")
+    if mode not in ("min", "max"):
+        shown = "(none)" if mode == "" else repr(mode)
+        raise SweepInputError(
+            f"mode {shown} is not accepted for metric {metric!r}: say whether its best is its "
+            "min or its max (--mode min|max)"
         )
 
 

@@ -74,6 +74,9 @@ def stopped_by(
             return "RunConfig.stop"
     if scheduler is None:
         return "Tune"
+    policy = getattr(scheduler, "stopped_by", None)  # a `sweep.policies.StopLog`
+    if callable(policy) and (found := policy(trial.trial_id)) is not None:
+        return str(found[0])
     max_t = getattr(scheduler, "_max_t", None) or getattr(scheduler, "_max_t_attr", None)
     time_attr = getattr(scheduler, "_time_attr", "training_iteration")
     if isinstance(max_t, numbers.Real) and flat.get(time_attr, 0) >= max_t:

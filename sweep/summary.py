@@ -3,12 +3,14 @@ the leaderboard, the best run and a download command that works from any folder.
 
 from __future__ import annotations
 
+import json
 import math
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sweep.parent import cells_of
 from sweep.scoring import METRICS
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ def print_summary(
     """
     experiment, frame = result.experiment, result.runs
     completed, failures = grid_outcome(experiment, spec)
-    total = len(spec.cells())
+    total = cells_of(spec)
     if result.trained == 0 and result.reused == total and not result.interrupted:
         print(
             f"\nnothing to train: all {_cells(total)} of {experiment.name} are done; "
@@ -68,7 +70,8 @@ def print_summary(
         "number": "number",
         "run_id": "run_id",
         **{p: _column(frame, "params", p) for p in params},
-        **{m: _column(frame, "metrics", m) for m in METRICS},  # those the sweep has
+        # Those the sweep has: the built-in trainable's, or the user's primary metric.
+        **{m: _column(frame, "metrics", m) for m in dict.fromkeys([*METRICS, metric])},
     }
     columns = {shown: column for shown, column in named.items() if column in frame}
     ranked = frame[frame["status"] == "Completed"].sort_values(
@@ -85,15 +88,20 @@ def print_summary(
     files = best.get_file_names()
     shown = ", ".join(f"{k}={_fmt(v)}" for k, v in best.get_params().items())
     value = best.get_metrics().get(metric)
+    value = value[-1] if isinstance(value, list) and value else value  # logged per step
     print(f"\nBest run: {best.id} (run {best.number}): {shown}, {metric} {_fmt(value)}")
     if files:
-        print(f"Model file: {files[0]}")
-        command = download_command(best, files[0], storage_overridden=bool(spec.storage))
+        # The built-in trainable's model file; your code's first output, not its log.
+        file = next((f for f in files if f.startswith("outputs/")), files[0])
+        print(f"{'Output' if spec.user_code else 'Model'} file: {file}")
+        command = download_command(best, file, storage_overridden=bool(spec.storage))
         print(f"Download it: {command}")
-        print(
-            "Loading a model unpickles it, which runs its code: the SHA-256 check proves the "
-            "file unchanged, not its writer trusted; load models only from workspaces you trust."
-        )
+        if file.endswith((".pkl", ".joblib", ".pickle")):
+            print(
+                "Loading a model unpickles it, which runs its code: the SHA-256 check proves "
+                "the file unchanged, not its writer trusted; load models only from workspaces "
+                "you trust."
+            )
     print(f"See every run: python -m tracking.portal, then open {experiment.portal_url}")
 
 
@@ -115,8 +123,12 @@ def grid_outcome(experiment: Experiment, spec: SweepSpec) -> tuple[int, list[tup
             latest.setdefault(key, run)
             if run.status == "Completed":
                 completed.add(key)
-    cells = spec.cells()
-    keys = [spec.cell_key(cell) for cell in cells]
+    if spec.adaptive:  # the cells its runs drew, oldest first
+        keys = [key for key in reversed(latest) if spec.owns_key(key)]
+        cells = [json.loads(key)["params"] for key in keys]
+    else:
+        cells = spec.cells()
+        keys = [spec.cell_key(cell) for cell in cells]
     # Name a cell by the params that tell the grid's cells apart (all, for a one-cell grid).
     varying = [n for n in cells[0] if len({repr(c[n]) for c in cells}) > 1] if cells else []
     failures = []

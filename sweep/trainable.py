@@ -136,7 +136,15 @@ def train_cells(
                 entries.append(attempt_cell(done, cells[done], folder, fit, retries))
                 done += 1
             Path(folder, PACK_STATE).write_text(json.dumps({"done": done}))
+            # A lone cell's metrics are also the trial's own: a searcher or scheduler reads
+            # them there (the tracking callback records them from `CELLS`).
+            own = entries[0].get("metrics", {}) if len(cells) == 1 else {}
             tune.report(
-                {"cells_done": done, CELLS: entries, **where},
+                {**own, "cells_done": done, CELLS: entries, **where},
                 checkpoint=tune.Checkpoint.from_directory(folder),
             )
+
+
+def train_drawn(config: dict[str, Any], **options: Any) -> None:
+    """`train_cells` for a trial whose config is its one cell (a Bayesian search's draw)."""
+    train_cells({"cells": [config]}, **options)

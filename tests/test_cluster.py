@@ -152,6 +152,46 @@ def test_a_job_submitted_through_the_job_api_lands_in_the_workspace(
     assert {r.properties["ray.job_id"] for r in runs} != {""}
 
 
+SCRIPT = """\
+import argparse, time
+from tracking import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float)
+args = parser.parse_args()
+run = Run.get_context()
+for epoch in (1, 2):
+    time.sleep(1)
+    run.log("loss", args.lr / epoch)
+with open("outputs/weights.txt", "w") as handle:
+    handle.write(f"lr={args.lr}")
+"""
+
+
+def test_a_script_sweep_spreads_over_nodes_with_its_outputs_on_s3(
+    cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    project = _project(tmp_path, s3_bucket, s3_endpoint)
+    (project / "train.py").write_text(SCRIPT)
+    args = ["--address", cluster["address"], "--script", "train.py"]
+    args += ["--param", "lr=0.1,0.2,0.3,0.4", "--metric", "loss", "--mode", "min"]
+    driver = _driver(args, project)
+    _, err = driver.communicate(timeout=300)
+    assert driver.returncode == 0, err
+    experiment = Experiment(Workspace.from_config(project), "train")
+    runs = list(experiment.get_runs(include_children=True, type="azureml.scriptrun"))
+    assert sorted(r.get_params()["lr"] for r in runs) == [0.1, 0.2, 0.3, 0.4]
+    assert all(r.status == "Completed" for r in runs)
+    assert len({r.properties["ray.node_id"] for r in runs}) >= 2
+    for run in runs:
+        lr = run.get_params()["lr"]
+        assert run.get_metrics()["loss"] == pytest.approx([lr, lr / 2])
+        (weights,) = [f for f in run.get_files() if f.name == "outputs/weights.txt"]
+        assert weights.uri.startswith(f"s3://{s3_bucket}/team/sweeps/")
+        run.download_file("outputs/weights.txt", str(tmp_path / f"{lr}.txt"))  # hash-checked
+        assert (tmp_path / f"{lr}.txt").read_text() == f"lr={lr}"
+
+
 @pytest.mark.reliability(
     case=10,
     fault="a job POSTed to the local cluster's dashboard job API without the Ray auth token",

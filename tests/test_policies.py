@@ -1,12 +1,11 @@
-"""`--early-stop`: the parser, HyperDrive's Bandit, median and truncation policies and ASHA as
-Tune schedulers, fed real `Trial`s step by step, then each in a real `Tuner` on the shared Ray.
+"""`--early-stop`: the parser, and HyperDrive's Bandit, median and truncation policies and ASHA as
+Tune schedulers, fed real `Trial`s step by step (each in a real sweep: test_sweep_user_code).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,57 +215,3 @@ def test_asha_logs_its_early_stops_but_not_the_end_of_a_trials_budget() -> None:
     assert feed("bad", 9.0) == [STOP]
     assert feed.stopped_by("good") is None
     assert feed.stopped_by("bad") == ("asha", 1)
-
-
-# --- each policy in a real Tuner on the shared Ray --------------------------------------------
-
-STEPS = 12
-GOOD = (1.1, 1.05, 1.0)  # loss = scale / step; each trial a little better than the last
-DIVERGING = 0.0  # loss = 1 + step
-
-
-def climb(config: dict[str, Any]) -> None:
-    """A trial that reports its loss at each of `STEPS` steps (one `tune.report` each)."""
-    from ray import tune
-
-    scale = config["scale"]
-    for step in range(1, STEPS + 1):
-        tune.report({"loss": scale / step if scale != DIVERGING else 1.0 + step})
-
-
-@pytest.mark.ray
-@pytest.mark.parametrize(
-    ("early_stop", "stopped_at"),
-    [
-        ("bandit:slack=0.2,delay=3,interval=2", 4),
-        ("median:delay=3,interval=2", 4),
-        ("truncation:percent=25,delay=3", 3),
-        ("asha:grace=2,max_t=12,reduction=2", 2),
-    ],
-)
-def test_a_tuner_stops_the_diverging_trial_and_completes_the_good_ones(
-    ray_address: str, tmp_path: Path, early_stop: str, stopped_at: int
-) -> None:
-    """One trial at a time, the diverging one last: every decision is the same on every run."""
-    from ray import tune
-
-    scheduler = parse_early_stop(early_stop).scheduler("loss", "min")
-    tuner = tune.Tuner(
-        climb,
-        param_space={"scale": tune.grid_search([*GOOD, DIVERGING])},
-        tune_config=tune.TuneConfig(
-            scheduler=scheduler, max_concurrent_trials=1, reuse_actors=True
-        ),
-        run_config=tune.RunConfig(storage_path=str(tmp_path), name="policies", verbose=0),
-    )
-    ran = {r.config["scale"]: r.metrics for r in tuner.fit()}
-
-    assert isinstance(scheduler, StopLog)
-    policy = early_stop.partition(":")[0]
-    diverging = ran.pop(DIVERGING)
-    assert diverging["training_iteration"] == stopped_at
-    assert scheduler.stopped_by(diverging["trial_id"]) == (policy, stopped_at)
-    assert sorted(ran) == sorted(GOOD)
-    for metrics in ran.values():
-        assert metrics["training_iteration"] == STEPS
-        assert scheduler.stopped_by(metrics["trial_id"]) is None
