@@ -126,6 +126,9 @@ def check_reachable(address: str) -> None:
 # Ray Tune's own console tables and per-trial result files: the tracking records and our
 # progress line replace them. Tune reads these in the driver while it runs a sweep.
 _TUNE_QUIET = {"RAY_AIR_NEW_OUTPUT": "0", "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+# Tune logs a failed trial's whole traceback, then its id; a sweep records the error on the
+# trial's run, says it in its summary and keeps a script's stderr as the run's log.
+_TRIAL_ERROR_LOGGERS = ("ray.tune.execution.tune_controller", "ray.tune.tune")
 
 
 @contextmanager
@@ -135,9 +138,15 @@ def tune_quiet() -> Iterator[None]:
     before = {name: os.environ.get(name) for name in _TUNE_QUIET}
     for name, value in _TUNE_QUIET.items():
         os.environ.setdefault(name, value)
+    loggers = [logging.getLogger(name) for name in _TRIAL_ERROR_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
         for name, old in before.items():
             if old is None:
                 os.environ.pop(name, None)

@@ -30,6 +30,7 @@ import contextlib
 import json
 import numbers
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -93,7 +95,7 @@ def script_trainable(script: str, args: Sequence[str] = ()) -> Callable[[dict[st
             code = trial.run_script(found, [*fixed, *arguments(config)])
             trial.finish()
             if code != 0:
-                tail = " | ".join(trial.stderr_tail) or "(no stderr)"
+                tail = said(list(trial.stderr_tail))
                 raise ScriptFailed(f"{os.path.basename(path)} exited with status {code}: {tail}")
 
     trainable.__name__ = Path(path).stem or "script"
@@ -158,6 +160,19 @@ def arguments(config: Mapping[str, Any], prefix: str = "") -> list[str]:
         else:
             found.extend([f"--{name}", str(value)])
     return found
+
+
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
+
+
+def said(lines: list[str]) -> str:
+    """A failed script's last stderr lines, in one line: for a Python traceback, its
+    exception and the script's own frame that raised it; else the lines joined by ' | '."""
+    frames = [m for m in map(_FRAME.match, lines) if m and not m["file"].startswith("<")]
+    if frames and lines and not lines[-1].startswith(" "):
+        where = f"{os.path.basename(frames[-1]['file'])}, line {frames[-1]['line']}"
+        return f"{lines[-1]} ({where})"
+    return " | ".join(lines) or "(no stderr)"
 
 
 class Steps:
@@ -265,6 +280,9 @@ class _Trial:
                 try:
                     with started_for(run):
                         fn(config)
+                except BaseException:  # kept with its run's log, then the trial fails
+                    traceback.print_exc(file=log)
+                    raise
                 finally:
                     os.chdir(previous)
 

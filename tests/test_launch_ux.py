@@ -48,6 +48,10 @@ def _launch(
     )
 
 
+SCRIPT = str(Path(__file__))  # a script that exists, outside the test's folder
+LOSS = ["--metric", "loss", "--mode", "min"]
+
+
 # -- item 8: negative values, one line for a missing data file, the portal's defaults --------
 @pytest.mark.parametrize(
     ("args", "line"),
@@ -77,8 +81,17 @@ def test_negative_grid_values_parse_and_the_grid_refuses_them(
         (["--search", "random"], "the random search needs samples"),
         (["--cv", "1"], "cv 1 is not accepted: use an integer >= 2"),
         (["--metric", "accuracy"], "metric 'accuracy' does not apply to Ridge, a regressor"),
+        (["--script", "train.py", *LOSS], "script 'train.py' does not exist (or is not a file)"),
+        (["--script", SCRIPT, *LOSS, "--early-stop", "asha", "--pack", "2"],
+         "pack 2 is not accepted with early stopping, which needs one cell per trial"),
+        (["--early-stop", "median"], "early stop 'median' needs metrics reported step by step"),
+        (["--script", SCRIPT, "--metric", "loss"], "mode (none) is not accepted for metric"),
+        (["--script", SCRIPT, *LOSS, "--cv", "3"], "cv is not accepted with a script"),
+        (["--script", SCRIPT, *LOSS, "--early-stop", "asha:grace=0"], "asha grace '0' is not"),
     ],
-    ids=["samples-with-grid", "unknown-distribution", "random-without-samples", "cv", "metric"],
+    ids=["samples-with-grid", "unknown-distribution", "random-without-samples", "cv", "metric",
+         "missing-script", "early-stop-with-pack", "early-stop-built-in", "script-without-mode",
+         "cv-with-script", "bad-policy"],
 )  # fmt: skip
 def test_bad_search_and_scoring_input_is_one_line_and_writes_nothing(
     tmp_path: Path, args: list[str], line: str

@@ -56,7 +56,7 @@ def test_a_classifier_is_swept_by_cross_validated_accuracy(
         estimator="sklearn.linear_model.LogisticRegression",
         data=DataSpec(path="sklearn:iris"),
         params={"C": "0.001,1"},
-        cv=3,
+        cv=5,
     )
     assert (result.trained, result.failed) == (2, 0)
     experiment = Experiment(ws, "iris")

@@ -188,3 +188,25 @@ def test_each_policy_cancels_the_diverging_trial_and_completes_the_good_ones(
         assert run.status == "Completed"
         assert len(run.get_metrics()["loss"]) == STEPS
     assert result.best_run is not None and result.best_run.get_params()["scale"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            [
+                '  File "<frozen runpy>", line 88, in _run_code',
+                '  File "/work/train.py", line 7, in <module>',
+                '    raise ValueError("too big")',
+                "ValueError: too big",
+            ],
+            "ValueError: too big (train.py, line 7)",
+        ),
+        (["loss diverged", "giving up"], "loss diverged | giving up"),
+        ([], "(no stderr)"),
+    ],
+)
+def test_a_failed_scripts_stderr_is_said_in_one_line(lines: list[str], expected: str) -> None:
+    from sweep.script import said
+
+    assert said(lines) == expected
