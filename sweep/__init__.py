@@ -9,7 +9,17 @@ Importing this package does not start Ray.
 
 from sweep.driver import run_sweep
 from sweep.errors import SweepInputError
+from sweep.hyperdrive import ComputeTarget, Environment, ScriptRunConfig
 from sweep.result import SweepResult
 from sweep.spec import DataSpec, SweepSpec
 
-__all__ = ["DataSpec", "SweepInputError", "SweepResult", "SweepSpec", "run_sweep"]
+__all__ = [
+    "ComputeTarget",
+    "DataSpec",
+    "Environment",
+    "ScriptRunConfig",
+    "SweepInputError",
+    "SweepResult",
+    "SweepSpec",
+    "run_sweep",
+]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from sweep.result import SweepResult, read_result
 from sweep.spec import SweepSpec
 from sweep.status import Status
 from tracking import Experiment, TrackingError, Workspace
-from tracking.records import RunStatus
+from tracking.records import ARGUMENTS, SCRIPT, RunStatus
 
 if TYPE_CHECKING:
     from ray.tune import ResultGrid
@@ -128,7 +129,7 @@ def prepare(
         return _prepare_adaptive(checked, runtime_env, status)
     cells = spec.cells()
     name = sweep_name(spec.experiment)
-    if all(spec.cell_key(cell) in checked.done for cell in cells):
+    if not spec.fresh and all(spec.cell_key(cell) in checked.done for cell in cells):
         experiment = Experiment(ws, spec.experiment)  # it exists: only its metric is set
         experiment.set_primary_metric(spec.metric, spec.mode)
         return PreparedSweep(spec, ws, experiment, data, [], len(cells), None, name, status)
@@ -139,7 +140,7 @@ def prepare(
     experiment.set_primary_metric(spec.metric, spec.mode)
     claim = acquire(experiment, name)
     try:  # the cells done are read under the claim: no other sweep adds to them now
-        done = completed_cells(experiment)
+        done = set() if spec.fresh else completed_cells(experiment)
     except BaseException:
         claim.release()
         raise
@@ -158,7 +159,7 @@ def _prepare_adaptive(
     spec, ws, data = checked.spec, checked.workspace, checked.data
     name = sweep_name(spec.experiment)
     samples = int(spec.samples or 0)
-    if ws.experiments.get(spec.experiment) is not None:  # read only, as `check` reads it
+    if not spec.fresh and ws.experiments.get(spec.experiment) is not None:  # read only
         experiment = Experiment(ws, spec.experiment)
         if len(finished_results(experiment, spec)) >= samples:  # nothing left to draw
             experiment.set_primary_metric(spec.metric, spec.mode)
@@ -168,7 +169,7 @@ def _prepare_adaptive(
     experiment.set_primary_metric(spec.metric, spec.mode)
     claim = acquire(experiment, name)
     try:
-        warm = tuple(finished_results(experiment, spec))[:samples]
+        warm = () if spec.fresh else tuple(finished_results(experiment, spec))[:samples]
     except BaseException:
         claim.release()
         raise
@@ -228,7 +229,8 @@ class _CellProperties:
 
     def __call__(self, trial: Trial, index: int) -> dict[str, str]:
         cell = trial.config["cells"][index]
-        return {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(cell)}
+        keys = {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(cell)}
+        return {**keys, **script_properties(self.spec, cell)}
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,17 @@ class _DrawnProperties:
     tune_run: str
 
     def __call__(self, trial: Trial, index: int) -> dict[str, str]:
-        return {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(trial.config)}
+        keys = {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(trial.config)}
+        return {**keys, **script_properties(self.spec, trial.config)}
+
+
+def script_properties(spec: SweepSpec, cell: Mapping[str, Any]) -> dict[str, str]:
+    """A script cell's script and arguments, as `get_details()["runDefinition"]` shows them."""
+    if spec.script is None:
+        return {}
+    from sweep.script import arguments
+
+    return {SCRIPT: spec.script, ARGUMENTS: json.dumps([*spec.script_args, *arguments(cell)])}
 
 
 def make_trainable(spec: SweepSpec, data: Dataset | None) -> Any:
@@ -283,7 +295,12 @@ def packs(cells: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     return [cells[i : i + size] for i in range(0, len(cells), size)]
 
 
-def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
+def execute(
+    prepared: PreparedSweep,
+    *,
+    progress: bool = True,
+    on_parent: Callable[[str], None] | None = None,
+) -> SweepResult:
     """Run a prepared sweep on Ray Tune (resuming its last Tune run if asked); then end its
     claim on the experiment.
 
@@ -292,7 +309,7 @@ def execute(prepared: PreparedSweep, *, progress: bool = True) -> SweepResult:
             its driver wrote (nothing of it was unpickled).
     """
     try:
-        return _execute(prepared, progress)
+        return _execute(prepared, progress, on_parent)
     finally:
         if prepared.claim is not None:
             prepared.claim.release()
@@ -310,7 +327,9 @@ def _verify_saved_state(prepared: PreparedSweep) -> None:
     statecheck.verify(prepared.experiment, previous, f"{storage_path}/{previous}", filesystem)
 
 
-def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
+def _execute(
+    prepared: PreparedSweep, progress: bool, on_parent: Callable[[str], None] | None
+) -> SweepResult:
     spec, experiment = prepared.spec, prepared.experiment
     if not prepared.todo and not prepared.left:  # all done: no Ray, no Tune run, no parent
         if spec.resume:
@@ -318,7 +337,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
         return _result(prepared, trained=0, failed=0)
     from ray import tune
 
-    from sweep import attach, notebook, statecheck
+    from sweep import attach, notebook, statecheck, stops
     from sweep.callback import TrackingCallback
     from sweep.parent import SweepParent
 
@@ -337,7 +356,12 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
     def open_parent(resumes: str | None) -> SweepParent:
         """The sweep's parent run, before any cell's (see `sweep.parent`)."""
         cells = prepared.left if spec.adaptive else len(prepared.todo)
-        return parent or SweepParent.open(experiment, spec, name=name, cells=cells, resumes=resumes)
+        if parent is not None:
+            return parent
+        opened = SweepParent.open(experiment, spec, name=name, cells=cells, resumes=resumes)
+        if on_parent is not None:
+            on_parent(opened.run_id)
+        return opened
 
     def unqueue(tune_run: str) -> None:
         """Cancel the Tune run's cells still queued: they will not start."""
@@ -440,13 +464,17 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                 shown = notebook.progress_callback(count, spec, ws, started=started)
                 callbacks.append(shown)
             tune_runs.append(name)
+            canceled = stops.ParentCanceled(experiment, parent.run_id)
             tuner = tune.Tuner(
                 trainable,
                 param_space=param_space,
                 # Reused trial actors: a small model trains in milliseconds, while starting a
                 # fresh worker process for each trial costs seconds.
                 tune_config=tune.TuneConfig(
-                    max_concurrent_trials=spec.max_concurrent, reuse_actors=True, **search
+                    max_concurrent_trials=spec.max_concurrent,
+                    reuse_actors=True,
+                    time_budget_s=spec.time_budget_s,
+                    **search,
                 ),
                 run_config=tune.RunConfig(
                     name=name,
@@ -454,6 +482,8 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
                     storage_filesystem=filesystem,
                     callbacks=callbacks,
                     failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+                    # The parent canceled (`run.cancel()`, from anywhere) stops the sweep.
+                    stop=canceled,
                     verbose=0,
                     progress_reporter=notebook.silent_tune_reporter(),  # keeps a cell's output
                 ),
@@ -461,7 +491,7 @@ def _execute(prepared: PreparedSweep, progress: bool) -> SweepResult:
             # Tuner() has just written tuner.pkl: its digest goes on record before any trial
             # runs.
             statecheck.record_tuner_file(experiment, name, f"{storage_path}/{name}", filesystem)
-            interrupted = fit(tuner, [tracker])
+            interrupted = fit(tuner, [tracker]) or canceled.stop_all()
         for tune_run in tune_runs:  # cells never started (stopped early) are not left waiting
             unqueue(tune_run)
         trained, failed, canceled = cell_counts(experiment, tune_runs)

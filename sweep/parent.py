@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from sweep.space import Distribution
 from tracking import Experiment, NotFoundError, Run, TrackingError
+from tracking.errors import RunFinishedError
 from tracking.records import SWEEP_RUN as HYPERDRIVE
 from tracking.records import RunStatus, utcnow
 
@@ -149,6 +150,8 @@ class SweepParent:
             workspace.records.set_status(
                 self.run_id, status, error=error, end_time=utcnow(), properties=properties
             )
+        except RunFinishedError:  # ended elsewhere first (canceled, say): it stays as it is
+            return None
         except TrackingError as err:  # the heartbeat check fails it once this driver ends
             message = f"could not end the sweep's parent run {self.run_id}: {err}"
             log.warning(message)

@@ -249,8 +249,10 @@ class _Trial:
             lock = threading.Lock()
             assert process.stdout is not None and process.stderr is not None
             pumps = [
-                threading.Thread(target=_pump, args=(process.stdout, log, lock, None)),
-                threading.Thread(target=_pump, args=(process.stderr, log, lock, self.stderr_tail)),
+                threading.Thread(target=_pump, args=(process.stdout, log, lock, None, sys.stdout)),
+                threading.Thread(
+                    target=_pump, args=(process.stderr, log, lock, self.stderr_tail, sys.stderr)
+                ),
             ]
             for pump in pumps:
                 pump.start()
@@ -345,13 +347,24 @@ class _Tee:
 
 
 def _pump(
-    source: IO[bytes], log: IO[bytes], lock: threading.Lock, tail: collections.deque[str] | None
+    source: IO[bytes],
+    log: IO[bytes],
+    lock: threading.Lock,
+    tail: collections.deque[str] | None,
+    echo: IO[str],
 ) -> None:
-    """Copy a pipe into the log a line at a time; keep its last lines in `tail`."""
+    """Copy a pipe into the log a line at a time, and to the worker's own stream (which
+    Ray forwards to the driver, as it does a function trial's prints); keep its last lines
+    in `tail`."""
     for line in iter(source.readline, b""):
         with lock:
             log.write(line)
             log.flush()
+        try:
+            echo.write(line.decode(errors="replace"))
+            echo.flush()
+        except (OSError, ValueError):  # the worker's stream is gone: the log still has it
+            pass
         if tail is not None and line.strip():
             tail.append(line.decode(errors="replace").rstrip()[:300])
     source.close()

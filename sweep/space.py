@@ -118,6 +118,19 @@ def parse_distribution(name: str, text: str) -> Distribution | None:
     return Distribution(kind, args)
 
 
+def checked(name: str, distribution: Distribution) -> Distribution:
+    """`distribution` (made in code, as `sweep.hyperdrive.uniform(0, 1)`), checked as
+    `parse_distribution` checks text.
+
+    Raises:
+        SweepInputError: what `parse_distribution` refuses.
+    """
+    problem = _problem(distribution.kind, distribution.args)
+    if problem:
+        raise SweepInputError(f"{name} {str(distribution)!r} is not accepted: {problem}")
+    return distribution
+
+
 def _problem(kind: str, args: tuple[Any, ...]) -> str | None:
     """What is wrong with `kind(*args)`, in a few words, or None."""
     if kind not in _FORMS:

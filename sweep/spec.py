@@ -15,7 +15,14 @@ from typing import Any
 from sweep.errors import SweepInputError
 from sweep.policies import EarlyStop, parse_early_stop
 from sweep.scoring import METRICS, PROBABILITY_METRICS, direction, metrics_for
-from sweep.space import Distribution, check_search, literal, parse_distribution, sample_configs
+from sweep.space import (
+    Distribution,
+    check_search,
+    checked,
+    literal,
+    parse_distribution,
+    sample_configs,
+)
 
 DEFAULT_ALPHAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 DEFAULT_ESTIMATOR = "sklearn.linear_model.Ridge"
@@ -70,6 +77,8 @@ class SweepSpec:
     script_args: tuple[str, ...] = ()  # passed to the script after the cell's arguments
     train: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
     early_stop: EarlyStop | None = None
+    fresh: bool = False  # train every cell, whatever earlier sweeps did (v1's submit)
+    time_budget_s: float | None = None  # stop starting and running trials after this long
 
     def __post_init__(self) -> None:
         if not self.mode and self.metric in METRICS:
@@ -330,6 +339,8 @@ def _check_user_metric(metric: Any, mode: str) -> None:
 def _values(name: str, values: str | Sequence[Any], **checks: bool) -> Any:
     """A parameter's values: a distribution (`uniform(0,1)`, `choice(a,b)`, ...; see
     `sweep.space`) or grid values (`parse_values`)."""
+    if isinstance(values, Distribution):
+        return checked(name, values)
     if isinstance(values, str) and (found := parse_distribution(name, values)) is not None:
         return found
     return parse_values(name, values, **checks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,3 +83,47 @@ def stopped_by(
     if isinstance(max_t, numbers.Real) and flat.get(time_attr, 0) >= max_t:
         return None  # the scheduler's budget for every trial: used in full
     return type(scheduler).__name__
+
+
+CANCEL_REQUESTS = "sweep-cancel"  # key-values: a parent run's id -> its cancel was asked
+
+
+def request_cancel(experiment: Any, run_id: str) -> None:
+    """Ask the driver of the sweep whose parent is `run_id` to stop it (from any process);
+    the driver then ends the trials' runs and the parent `Canceled`."""
+    experiment.workspace.records.set_value(CANCEL_REQUESTS, run_id, "requested")
+
+
+class ParentCanceled(tune.Stopper):
+    """Stops the whole sweep once its parent run's cancel is asked (`request_cancel`) or it
+    is `Canceled` (`run.cancel()`, from any process), read from the records at most once a
+    second."""
+
+    EVERY_S = 1.0
+
+    def __init__(self, experiment: Any, run_id: str) -> None:
+        self._experiment_name = experiment.name
+        self._run_id = run_id
+        self._bound: Any = experiment
+        self._checked = 0.0
+        self._canceled = False
+
+    def __getstate__(self) -> dict[str, Any]:  # pickled with Tune's state: no workspace
+        return {**self.__dict__, "_bound": None}
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        return False
+
+    def stop_all(self) -> bool:
+        if self._canceled or self._bound is None:
+            return self._canceled
+        now = time.monotonic()
+        if now - self._checked >= self.EVERY_S:
+            self._checked = now
+            records = self._bound.workspace.records
+            try:
+                asked = records.get_value(CANCEL_REQUESTS, self._run_id) is not None
+                self._canceled = asked or records.get_run(self._run_id).status.value == "Canceled"
+            except Exception:  # the records are unreachable now: the next look may succeed
+                return False
+        return self._canceled

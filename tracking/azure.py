@@ -26,6 +26,7 @@ ACCEPTED: dict[str, dict[str, str]] = {
         "_create_in_cloud": "ignored: the experiment is created in the workspace's database",
         "_id": "ignored: experiments are found by name",
     },
+    "Experiment.submit": {},
     "Experiment.start_logging": {
         "name": "ignored: v1's old alias of the experiment's name",
     },

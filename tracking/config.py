@@ -22,6 +22,7 @@ FIELDS = (
     "s3_endpoint_url",
     "portal_url",
     "heartbeat_timeout_s",
+    "compute_targets",
 )
 # Keys of an Azure Machine Learning config.json, accepted so that one file can serve both.
 AZURE_FIELDS = ("subscription_id", "resource_group", "workspace_name")
@@ -46,6 +47,8 @@ class WorkspaceConfig:
     # From an Azure config.json, shown as v1 shows them; empty when the config has none.
     subscription_id: str = ""
     resource_group: str = ""
+    # Named Ray clusters, as Azure's compute targets are named: (name, Ray address) pairs.
+    compute_targets: tuple[tuple[str, str], ...] = ()
 
 
 def redact(text: str) -> str:
@@ -142,6 +145,7 @@ def load_config(file: Path) -> WorkspaceConfig:
             f"{', '.join(repr(_shown(name)) for name in unknown)}; "
             f"accepted: {', '.join(FIELDS)}"
         )
+    targets = _compute_targets(file, data.pop("compute_targets", None))
     timeout = data.pop("heartbeat_timeout_s", None)
     if timeout is not None:
         check_timeout(timeout, f"workspace config {file}: field 'heartbeat_timeout_s'")
@@ -166,7 +170,31 @@ def load_config(file: Path) -> WorkspaceConfig:
         heartbeat_timeout_s=DEFAULT_TIMEOUT_S if timeout is None else float(timeout),
         subscription_id=data.get("subscription_id") or "",
         resource_group=data.get("resource_group") or "",
+        compute_targets=targets,
     )
+
+
+def _compute_targets(file: Path, value: Any) -> tuple[tuple[str, str], ...]:
+    """`"compute_targets": {"cpu-cluster": {"address": "10.0.0.5:6379"}}`, checked."""
+    if value is None:
+        return ()
+    form = '{"NAME": {"address": "HOST:PORT"}, ...}'
+    if not isinstance(value, dict):
+        raise ConfigError(f"workspace config {file}: field 'compute_targets' must be {form}")
+    targets = []
+    for name, target in value.items():
+        if not isinstance(target, dict) or set(target) != {"address"}:
+            raise ConfigError(
+                f"workspace config {file}: compute target {_shown(repr(name))} must be "
+                f'{{"address": "HOST:PORT"}}, as in {form}'
+            )
+        if not isinstance(target["address"], str) or not target["address"].strip():
+            raise ConfigError(
+                f"workspace config {file}: compute target {_shown(repr(name))} needs an "
+                "address, a Ray cluster's HOST:PORT"
+            )
+        targets.append((str(name), target["address"].strip()))
+    return tuple(targets)
 
 
 def _shown(text: str, width: int = 60) -> str:

@@ -41,3 +41,7 @@ class IntegrityError(TrackingError):
 
 class UnsupportedError(TrackingError, NotImplementedError):
     """An Azure ML call with no meaning off Azure; the message says what to use instead."""
+
+
+class RunFailedError(TrackingError):
+    """A run waited for (`wait_for_completion`) ended `Failed` (v1's ActivityFailedException)."""

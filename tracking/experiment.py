@@ -106,6 +106,25 @@ class Experiment:
     def portal_url(self) -> str:
         return f"{self._workspace.portal_url}/experiments/{quote(self.name)}"
 
+    def submit(self, config: Any, tags: Mapping[str, str] | None = None, **kwargs: Any) -> Run:
+        """Run `config` (a `sweep.ScriptRunConfig` or `sweep.hyperdrive.HyperDriveConfig`)
+        on Ray, driven from this process in the background; its run, at once.
+
+        The config runs itself: this package imports no Ray.
+
+        Raises:
+            TypeError: `config` is neither; an unknown keyword.
+        """
+        azure.take("Experiment.submit", kwargs)
+        submit = getattr(config, "_submit", None)
+        if not callable(submit):
+            raise TypeError(
+                f"experiment.submit() takes a ScriptRunConfig (from sweep) or a "
+                f"HyperDriveConfig (from sweep.hyperdrive), not {type(config).__name__}"
+            )
+        run: Run = submit(self, dict(tags or {}))
+        return run
+
     def start_logging(
         self,
         *,

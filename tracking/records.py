@@ -18,6 +18,10 @@ from typing import Any
 # parent run of a sweep.
 SCRIPT_RUN = "azureml.scriptrun"
 SWEEP_RUN = "hyperdrive"
+# Properties of a script's run (submitted, or a sweep's cell): its script and arguments,
+# which `get_details()["runDefinition"]` shows as v1 does.
+SCRIPT = "script"
+ARGUMENTS = "arguments"
 RUN_TYPES = (SCRIPT_RUN, SWEEP_RUN)
 
 

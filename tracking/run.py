@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import html
+import json
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -14,7 +15,16 @@ from tracking import azure
 from tracking.errors import NotFoundError, ValidationError
 from tracking.outputs import OutputsFolder
 from tracking.pending import PendingValues
-from tracking.records import MetricItem, RunFilter, RunOrder, RunRecord, RunStatus, utcnow
+from tracking.records import (
+    ARGUMENTS,
+    SCRIPT,
+    MetricItem,
+    RunFilter,
+    RunOrder,
+    RunRecord,
+    RunStatus,
+    utcnow,
+)
 from tracking.run_files import RunFiles
 from tracking.run_logging import RunLogging
 
@@ -139,6 +149,44 @@ class Run(RunLogging, RunFiles):
 
     def _refresh(self) -> None:
         self._record = self._records.get_run(self.id)
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        *,
+        poll_s: float = 1.0,
+    ) -> dict[str, Any]:
+        """Wait until the run ends (as a run submitted with `experiment.submit` will); its
+        details. With `show_output`, print its id, portal link and each status it passes
+        through (a submitted script's own output reaches this process's stdout as Ray
+        forwards it). `wait_post_processing` has no meaning here: nothing follows the end.
+
+        Raises:
+            RunFailedError: the run failed, and `raise_on_error`; the message is its error.
+        """
+        import sys
+        import time
+
+        from tracking.errors import RunFailedError
+
+        seen = None
+        if show_output:
+            print(f"RunId: {self.id}\nWeb View: {self.portal_url}", file=sys.stdout, flush=True)
+        while True:
+            self._refresh()
+            if show_output and self.status != seen:
+                print(f"Status: {self.status}", file=sys.stdout, flush=True)
+            seen = self.status
+            if self._record.status.is_terminal:
+                break
+            time.sleep(poll_s)
+        details = self.get_details()
+        if raise_on_error and self._record.status is RunStatus.FAILED:
+            error = self._record.error or "no error recorded"
+            raise RunFailedError(f"run {self.id} failed: {error}")
+        return details
 
     # -- lifecycle ---------------------------------------------------------------------
     def complete(self, **azure_only: Any) -> None:
@@ -319,6 +367,11 @@ class Run(RunLogging, RunFiles):
             "inputDatasets": [],
             "outputDatasets": [],
         }
+        if SCRIPT in record.properties:  # a submitted or swept script's run
+            details["runDefinition"] = {
+                "script": record.properties[SCRIPT],
+                "arguments": json.loads(record.properties.get(ARGUMENTS, "[]")),
+            }
         if record.error is not None:
             details["error"] = {"error": {"message": record.error}}
         return details
