@@ -154,16 +154,12 @@ class BanditPolicy:
     delay_evaluation: int = 0
 
     def early_stop(self) -> EarlyStop:
-        slack = (
-            f"slack={self.slack_factor}"
-            if self.slack_factor is not None
-            else f"slack_amount={self.slack_amount}"
-            if self.slack_amount is not None
-            else ""
-        )
-        return parse_early_stop(
-            f"bandit:{slack},interval={self.evaluation_interval},delay={self.delay_evaluation}"
-        )
+        options = [f"interval={self.evaluation_interval}", f"delay={self.delay_evaluation}"]
+        if self.slack_factor is not None:
+            options.append(f"slack={self.slack_factor}")
+        if self.slack_amount is not None:
+            options.append(f"slack_amount={self.slack_amount}")
+        return parse_early_stop("bandit:" + ",".join(options))
 
 
 @dataclass(frozen=True)
@@ -411,7 +407,7 @@ class ScriptRunConfig:
 
         workspace = experiment.workspace
         address = self._address(workspace)
-        connect_ray(address, self._runtime_env(address), Status(quiet=True))
+        connect_ray(address, _job_env(self._runtime_env(address)), Status(quiet=True))
         run_id = str(uuid.uuid4())
         properties = {SCRIPT: self.path, ARGUMENTS: json.dumps(self.arguments)}
         new = NewRun(run_id, utcnow(), properties=properties, tags=tags, status=RunStatus.QUEUED)
@@ -424,6 +420,30 @@ class ScriptRunConfig:
         )
         thread.start()
         return Run(experiment, run_id)
+
+
+_connected_env: list[dict[str, Any] | None] = []  # the runtime_env Ray was joined with here
+
+
+def _job_env(runtime_env: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The runtime_env to join Ray with: none once this process has joined it with the same
+    one (a later submit of the same sources).
+
+    Raises:
+        SweepInputError: Ray was joined here with another environment (Ray sets a job's
+            runtime_env once, when the process connects).
+    """
+    import ray
+
+    if not ray.is_initialized():
+        _connected_env[:] = [runtime_env]
+        return runtime_env
+    if _connected_env and _connected_env[0] != runtime_env:
+        raise SweepInputError(
+            "Ray is connected in this process with another environment or source directory: "
+            "Ray sets them once per process, so submit this config from a new Python process"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -560,7 +580,7 @@ class HyperDriveConfig:
         prepared = prepare(
             spec,
             workspace,
-            runtime_env=self.run_config._runtime_env(address),
+            runtime_env=_job_env(self.run_config._runtime_env(address)),
             status=Status(quiet=True),
         )
         opened = threading.Event()

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.helpers.net import free_port
-from tracking import Experiment, Workspace
+from tracking import Experiment, Run, Workspace
 
 pytestmark = pytest.mark.cluster
 
@@ -190,6 +190,63 @@ def test_a_script_sweep_spreads_over_nodes_with_its_outputs_on_s3(
         assert weights.uri.startswith(f"s3://{s3_bucket}/team/sweeps/")
         run.download_file("outputs/weights.txt", str(tmp_path / f"{lr}.txt"))  # hash-checked
         assert (tmp_path / f"{lr}.txt").read_text() == f"lr={lr}"
+
+
+HYPERDRIVE_FLOW = """\
+from tracking import Experiment, Workspace
+from sweep.hyperdrive import (
+    ComputeTarget, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,
+    ScriptRunConfig, choice,
+)
+
+ws = Workspace.from_config()
+target = ComputeTarget(workspace=ws, name="ray-cluster")
+experiment = Experiment(ws, name="hd")
+src = ScriptRunConfig(source_directory="src", script="train.py", arguments=["--lr", 0.1],
+                      compute_target=target)
+run = experiment.submit(src)
+run.wait_for_completion(show_output=True)
+sampling = GridParameterSampling({"--lr": choice(0.1, 0.2, 0.3, 0.4)})
+goal = PrimaryMetricGoal.MINIMIZE
+config = HyperDriveConfig(run_config=src, hyperparameter_sampling=sampling,
+                          primary_metric_name="loss", primary_metric_goal=goal,
+                          max_total_runs=4, max_concurrent_runs=2)
+hd_run = experiment.submit(config)
+hd_run.wait_for_completion(show_output=True)
+best = hd_run.get_best_run_by_primary_metric()
+model = best.register_model(model_name="weights", model_path="outputs/weights.txt")
+print("RESULT", run.id, hd_run.id, best.id, model.id)
+"""
+
+
+def test_a_hyperdrive_run_submitted_to_a_named_compute_target_runs_on_the_cluster(
+    cluster: dict[str, Any], tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    project = _project(tmp_path, s3_bucket, s3_endpoint)
+    config = json.loads((project / "config.json").read_text())
+    config["compute_targets"] = {"ray-cluster": {"address": cluster["address"]}}
+    (project / "config.json").write_text(json.dumps(config))
+    (project / "src").mkdir()
+    (project / "src" / "train.py").write_text(SCRIPT)
+    (project / "flow.py").write_text(HYPERDRIVE_FLOW)
+    done = subprocess.run(
+        [sys.executable, "flow.py"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **AUTH},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
+    run_id, hd_id, best_id, model_id = result.split()[1:]
+    experiment = Experiment(Workspace.from_config(project), "hd")
+    assert Run(experiment, run_id).get_metrics()["loss"] == pytest.approx([0.1, 0.05])
+    children = list(Run(experiment, hd_id).get_children())
+    assert sorted(c.get_params()["lr"] for c in children) == [0.1, 0.2, 0.3, 0.4]
+    assert all(c.status == "Completed" for c in children)
+    assert len({c.properties["ray.node_id"] for c in children}) >= 2
+    assert Run(experiment, best_id).get_params()["lr"] == 0.1 and model_id == "weights:1"
 
 
 @pytest.mark.reliability(
