@@ -219,6 +219,8 @@ def test_bad_configs_are_refused_before_anything_runs(project: Path, tmp_path: P
         BanditPolicy().early_stop()
     with pytest.raises(UnsupportedError, match="cluster/local.sh"):
         AmlCompute.provisioning_configuration(vm_size="STANDARD_D2_V2", max_nodes=4)
+    with pytest.raises(UnsupportedError, match="serve the model yourself"):
+        Model.deploy(experiment.workspace, "service", [])
     with pytest.raises(TypeError, match="takes a ScriptRunConfig"):
         experiment.submit(object())
     assert list(experiment.get_runs()) == []

@@ -81,6 +81,10 @@ REFUSED: dict[str, str] = {
     ),
     "Workspace.delete": "a workspace here is its database and storage: remove those yourself",
     "Workspace.write_config": "write config.json yourself: see README 'Workspaces'",
+    "Model.deploy": (
+        "Model.deploy creates an Azure web service; here serve the model yourself: "
+        "Model(ws, name).download() gives its files, verified"
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from tracking import azure
 from tracking.errors import ConflictError, NotFoundError, ValidationError
 from tracking.model_args import (
     azure_properties,
@@ -202,6 +203,11 @@ class Model:
         return str(folder / model._root)
 
     # -- reading -----------------------------------------------------------------------
+    @staticmethod
+    def deploy(*args: Any, **kwargs: Any) -> None:
+        """Refused: deploying a model as an Azure web service has no counterpart here."""
+        azure.refuse("Model.deploy")
+
     def download(
         self,
         target_dir: str | os.PathLike[str] = ".",
