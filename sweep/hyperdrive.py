@@ -327,6 +327,30 @@ def _read(path: str) -> str:
         raise SweepInputError(f"{path!r} cannot be read: {err.strerror}") from None
 
 
+class RunDetails:
+    """`azureml.widgets.RunDetails`: here, the run's status and its portal link (the portal
+    page updates while the run goes on)."""
+
+    def __init__(self, run_instance: Run) -> None:
+        self.run = run_instance
+
+    def show(self) -> None:
+        try:
+            from IPython.display import HTML, display
+        except ImportError:
+            display = None
+        if display is not None and _in_notebook():
+            display(HTML(self.run._repr_html_()))
+        else:
+            print(f"{self.run.id}: {self.run.get_status()}; see {self.run.portal_url}")
+
+
+def _in_notebook() -> bool:
+    from sweep.notebook import in_notebook
+
+    return in_notebook()
+
+
 # -- the configs ------------------------------------------------------------------------------
 class ScriptRunConfig:
     """A run of `source_directory/script` with `arguments`, on Ray (see the module).

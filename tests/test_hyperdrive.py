@@ -23,6 +23,7 @@ from sweep.hyperdrive import (
     HyperDriveConfig,
     PrimaryMetricGoal,
     RandomParameterSampling,
+    RunDetails,
     ScriptRunConfig,
     choice,
     uniform,
@@ -97,6 +98,8 @@ def test_a_submitted_script_runs_on_ray_and_is_waited_for(
     assert details["status"] == "Completed"
     assert details["runDefinition"]["arguments"] == ["--kernel", "linear", "--penalty", "1.0"]
     assert f"RunId: {run.id}" in capsys.readouterr().out
+    RunDetails(run).show()  # azureml.widgets' monitor: the status and the portal link
+    assert f"{run.id}: Completed; see {run.portal_url}" in capsys.readouterr().out
     metrics = run.get_metrics()
     assert metrics["Kernel type"] == "linear" and metrics["Penalty"] == 1.0
     assert 0.9 <= metrics["Accuracy"] <= 1
