@@ -195,8 +195,9 @@ def test_a_script_sweep_spreads_over_nodes_with_its_outputs_on_s3(
 HYPERDRIVE_FLOW = """\
 from tracking import Experiment, Workspace
 from sweep.hyperdrive import (
-    ComputeTarget, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,
-    ScriptRunConfig, choice,
+    BanditPolicy, BayesianParameterSampling, ComputeTarget, GridParameterSampling,
+    HyperDriveConfig, PrimaryMetricGoal, RandomParameterSampling, ScriptRunConfig, choice,
+    uniform,
 )
 
 ws = Workspace.from_config()
@@ -216,6 +217,17 @@ hd_run.wait_for_completion(show_output=True)
 best = hd_run.get_best_run_by_primary_metric()
 model = best.register_model(model_name="weights", model_path="outputs/weights.txt")
 print("RESULT", run.id, hd_run.id, best.id, model.id)
+others = [
+    (RandomParameterSampling({"--lr": uniform(0.1, 0.5)}), BanditPolicy(slack_factor=0.5)),
+    (BayesianParameterSampling({"--lr": uniform(0.1, 0.5)}), None),
+]
+for sampling, policy in others:
+    config = HyperDriveConfig(run_config=src, hyperparameter_sampling=sampling, policy=policy,
+                              primary_metric_name="loss", primary_metric_goal=goal,
+                              max_total_runs=2, max_concurrent_runs=2)
+    other = experiment.submit(config)
+    other.wait_for_completion()
+    print("OTHER", other.id)
 """
 
 
@@ -247,6 +259,14 @@ def test_a_hyperdrive_run_submitted_to_a_named_compute_target_runs_on_the_cluste
     assert all(c.status == "Completed" for c in children)
     assert len({c.properties["ray.node_id"] for c in children}) >= 2
     assert Run(experiment, best_id).get_params()["lr"] == 0.1 and model_id == "weights:1"
+    others = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("OTHER")]
+    assert len(others) == 2  # random with a Bandit policy, and Bayesian
+    for other in others:
+        parent = Run(experiment, other)
+        assert parent.get_status() == "Completed"
+        runs = list(parent.get_children())
+        assert len(runs) == 2 and all(0.1 <= r.get_params()["lr"] <= 0.5 for r in runs)
+        assert all(r.status in ("Completed", "Canceled") for r in runs)
 
 
 @pytest.mark.reliability(
