@@ -133,7 +133,8 @@ def function_trainable(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[st
             try:
                 trial.call(fn, config)
             finally:
-                trial.finish()
+                if not trial.steps.stopped:  # Tune ended it: nothing more may be reported
+                    trial.finish()
 
     trainable.__name__ = getattr(fn, "__name__", "train")
     return trainable
@@ -183,12 +184,19 @@ class Steps:
         self._report = report
         self._numbers: dict[str, float] = {}
         self._events: list[Event] = []
+        # Set when a report raised SystemExit: Tune ended the trial (a scheduler stopped
+        # it), and a report after that would wait forever, holding the worker.
+        self.stopped = False
 
     def take(self, event: Event) -> None:
         value: Any = event.get("value")
         if event.get("kind") == "log" and _is_number(value):
             if event["name"] in self._numbers:
-                self._report(self.pending())
+                try:
+                    self._report(self.pending())
+                except SystemExit:
+                    self.stopped = True
+                    raise
             self._numbers[str(event["name"])] = float(value)
         else:
             self._events.append(event)
@@ -283,7 +291,8 @@ class _Trial:
                     with started_for(run):
                         fn(config)
                 except BaseException:  # kept with its run's log, then the trial fails
-                    traceback.print_exc(file=log)
+                    if not self.steps.stopped:
+                        traceback.print_exc(file=log)
                     raise
                 finally:
                     os.chdir(previous)

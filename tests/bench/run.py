@@ -4,10 +4,12 @@
 
 Writes FILE.json, FILE.md (tables, targets, method) and FILE.png (per-trial cost against
 trials). Everything runs in this one process tree, in the same minutes: the sweep's seven
-contenders in round robin per repetition on one shared Ray instance, then the two record
-stores side by side, then the portal over the same records. Progress goes to stderr.
-Full: 10/100/1,000 alphas, stores at 10,000 and 100,000 runs, portal at 100,000 (~35 min
-on 2 cores). --quick: 10/100 alphas, stores at 1,000 and 10,000, portal at 10,000.
+contenders in round robin per repetition on one shared Ray instance, then on the same Ray
+issue 16's random search with ASHA, the sweep against Tune alone (tests/bench/asha_bench.py),
+then the two record stores side by side, then the portal over the same records. Progress
+goes to stderr. Full: 10/100/1,000 alphas, ASHA over 200 samples, stores at 10,000 and
+100,000 runs, portal at 100,000 (~35 min on 2 cores, plus the ASHA rows). --quick: 10/100
+alphas, ASHA over 20 samples, stores at 1,000 and 10,000, portal at 10,000.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
 os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 
-from tests.bench import peers, report, store_bench, sweep_bench
+from tests.bench import asha_bench, peers, report, store_bench, sweep_bench
 from tests.bench.common import EXPERIMENT, chunks, median, progress, seconds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,11 +48,12 @@ class Plan:
     query_reps: int
     mlflow_cap_s: float  # one MLflow search is interrupted after this long
     portal_reps: int
+    asha_samples: int  # configs of the random search with ASHA (issue 16), `reps` times
 
 
 PLANS = {
-    "full": Plan((10, 100, 1000), (10_000, 100_000), (100_000,), 3, 400, 5, 60.0, 5),
-    "quick": Plan((10, 100), (1_000, 10_000), (10_000,), 2, 100, 3, 5.0, 3),
+    "full": Plan((10, 100, 1000), (10_000, 100_000), (100_000,), 3, 400, 5, 60.0, 5, 200),
+    "quick": Plan((10, 100), (1_000, 10_000), (10_000,), 2, 100, 3, 5.0, 3, 20),
 }
 WARM_UP_ALPHAS = 10
 
@@ -120,6 +123,7 @@ def warm_up(contenders: dict[str, sweep_bench.Contender], base: Path) -> None:
 
 
 def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dict[str, Any]:
+    asha_bench.workers_import_repository()  # the ASHA rows' training functions
     ray_s = sweep_bench.start_ray()
     progress(f"Ray start-up: {ray_s:.1f} s (not counted in any contender)")
     contenders = sweep_contenders(databases)
@@ -136,10 +140,12 @@ def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
         row: dict[str, Any] = {"n": n, **{k: median(times[k]) for k in keys}}
         row["reps"] = times
         rows.append(row)
+    progress(f"random search with ASHA, {plan.asha_samples} samples: sweep and Tune alone")
+    asha = asha_bench.measure(plan.asha_samples, plan.reps, base=base)
     import ray
 
     ray.shutdown()  # its processes stay out of the store and portal timings
-    return {"ray_startup_s": ray_s, "sweep": rows}
+    return {"ray_startup_s": ray_s, "sweep": rows, "asha": asha}
 
 
 # --- record stores and portal -------------------------------------------------------------
@@ -291,6 +297,18 @@ def notes(plan: Plan, quick: bool) -> list[str]:
         "`end_run`. Tune contenders: the sweep's trainable and checkpoints, reused actors, "
         "1 CPU per trial, Tune's own result files off; MLflowLoggerCallback with a SQLite "
         "tracking URI and its defaults (no artifact upload).",
+        f"Random search with ASHA (issue 16): {plan.asha_samples} configs of an SGDClassifier "
+        "(log loss, constant learning rate) drawn from loguniform alpha and eta0 with the "
+        "sweep's seed, each trained by `partial_fit` up to 20 epochs on a fixed "
+        "make_classification set (5,000 rows, 20 features, 80/20 split) and reporting its "
+        "validation log-loss per epoch; ASHA grace 2, max_t 20, reduction 3. Tune alone: "
+        "`tune.report` per epoch, the configs as BasicVariantGenerator's points_to_evaluate. "
+        "The sweep: `run_sweep(train=..., search='random', early_stop='asha:...')`, "
+        "`Run.get_context().log` per epoch, a fresh SQLite workspace (made before the clock "
+        "starts). Same Ray, 1 CPU per trial, reused actors; the two alternate in each "
+        f"repetition after an untimed warm-up of 10 samples each; medians of {plan.reps}. "
+        "'Stopped early': trials ASHA ended before max_t (the sweep: runs Canceled by asha); "
+        "'failed': trials that errored or never ran.",
         f"Stores: the write rate is the median of 3 chunks of {plan.write_chunk} runs written "
         "one at a time through each API (ours: create_run, log_batch, set_status; MLflow: "
         "create_run, log_batch, set_terminated), the two stores' chunks alternating, when "
@@ -355,7 +373,7 @@ def main() -> None:
         base = Path(folder)
         databases = peers.MlflowDatabases(base)
         sweep = sweep_phase(plan, base, databases)
-        result.update(ray_startup_s=sweep["ray_startup_s"], sweep=sweep["sweep"])
+        result.update(sweep)  # ray_startup_s, sweep, asha
         result.update(store_phase(plan, base, databases))
     result["targets"] = report.targets(result)
     result["notes"] = notes(plan, args.quick)
