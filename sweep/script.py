@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import tracking
+from sweep import quietexit
 from sweep.cells import NODE_ID
 from tracking.context import ENV_TRIAL_EVENTS, Event, TrialRun, started_for
 
@@ -220,6 +221,7 @@ class _Trial:
 
         # Ray Train logs a line per checkpoint at INFO; the run's records say it quietly.
         logging.getLogger("ray.train").setLevel(logging.WARNING)
+        quietexit.install()  # Ray stopping this worker prints no stray traceback
         self._tune_report = tune.report
         self.base = Path(tempfile.mkdtemp(prefix="sweep-trial-"))
         self.work = self.base / "work"

@@ -15,6 +15,7 @@ from typing import Any
 
 import joblib
 
+from sweep import quietexit
 from sweep.cells import CELLS, NODE_ID  # the result keys the recorder reads
 from sweep.data import Dataset
 from sweep.scoring import cross_validate, score
@@ -121,6 +122,7 @@ def train_cells(
     # Ray Train logs a line per checkpoint at INFO, which reaches the user's terminal now
     # that worker output does: its records say the same, quietly.
     logging.getLogger("ray.train").setLevel(logging.WARNING)
+    quietexit.install()  # Ray stopping this worker prints no stray traceback
     cells = config["cells"]
     where = {NODE_ID: ray.get_runtime_context().get_node_id(), "hostname": socket.gethostname()}
 
