@@ -52,7 +52,7 @@ from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
 
 from sweep import attach
-from sweep.cells import CELLS, NODE_ID, flatten, one_run
+from sweep.cells import CELLS, NODE_ID, REPEATED, flatten, one_run
 from sweep.recorder import REMOVED_FILES, CellParams, Properties, QueuedIds, Recorder
 from sweep.script import LOGGED, RUN_FILES
 from sweep.stops import StopWatch as _StopWatch
@@ -293,7 +293,8 @@ class TrackingCallback(tune.Callback):
         if step <= self._logged.get(trial.trial_id, 0):
             return  # a retried trial reporting a result that is already logged
         self._logged[trial.trial_id] = step
-        values = {k: v for k, v in result.items() if k not in _SKIPPED_KEYS}
+        repeated = set(result.get(REPEATED, ()))  # a `sweep.script` trial's last report
+        values = {k: v for k, v in result.items() if k not in _SKIPPED_KEYS | repeated}
         metrics: list[tuple[str, float]] = [
             (key, float(value))
             for key, value in flatten(values).items()

@@ -13,6 +13,11 @@ from typing import Any, TypedDict
 
 CELLS = "tracking.cells"  # result key: the cells a trial finished since its last report
 NODE_ID = "tracking.node_id"  # result key: the Ray node the trial ran on
+# Result key present only in a trial's last report (its code has ended): the names of the
+# metrics it repeats from the step before (maybe none), so that a scheduler finds its
+# metric in every result; they are not new values. `sweep.policies` never stops a trial on
+# this report.
+REPEATED = "tracking.repeated"
 DELIMITER = "/"  # nested params and metrics, as Ray Tune's own logger callbacks flatten them
 
 

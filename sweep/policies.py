@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from sweep.cells import REPEATED
 from sweep.errors import SweepInputError
 
 if TYPE_CHECKING:
@@ -204,6 +205,10 @@ def _tune_classes() -> dict[str, Callable[[EarlyStop, str, str], TrialScheduler]
         def on_trial_result(
             self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]
         ) -> str:
+            if REPEATED in result:  # the trial's code has ended: nothing left to stop
+                if self._metric not in result[REPEATED]:
+                    self._record(trial.trial_id, result)
+                return self.CONTINUE
             step = self._record(trial.trial_id, result)
             if step is None or step < self._options.delay or step % self._options.interval:
                 return self.CONTINUE
@@ -292,6 +297,10 @@ def _tune_classes() -> dict[str, Callable[[EarlyStop, str, str], TrialScheduler]
             self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]
         ) -> str:
             step = result.get(STEP)
+            if REPEATED in result:  # the trial's code has ended: nothing left to stop
+                if self._metric in result and self._metric not in result[REPEATED]:
+                    self._results[trial].append(result)
+                return self.CONTINUE
             if self._metric in result and isinstance(step, int) and step % self._interval:
                 self._results[trial].append(result)  # kept for the averages, not evaluated
                 return self.CONTINUE
@@ -308,7 +317,9 @@ def _tune_classes() -> dict[str, Callable[[EarlyStop, str, str], TrialScheduler]
             return self.CONTINUE
 
     class ASHAStopScheduler(StopLog, AsyncHyperBandScheduler):
-        """Tune's ASHA on `training_iteration`; a trial it ends at `max_t` is not logged."""
+        """Tune's ASHA on `training_iteration`. At `max_t` a trial goes on to its end (its
+        code may save outputs after its last step) or is stopped at its next step; either
+        way it used its whole budget, so it is not logged as stopped early."""
 
         policy = "asha"
 
@@ -327,8 +338,15 @@ def _tune_classes() -> dict[str, Callable[[EarlyStop, str, str], TrialScheduler]
         def on_trial_result(
             self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]
         ) -> str:
+            if REPEATED in result:  # the trial's code has ended: nothing left to stop
+                return self.CONTINUE
+            step = result.get(STEP, 0)
+            if step == self._budget:
+                # Its whole budget, reported as soon as logged: the code may end here and
+                # save its outputs (a longer one is stopped at its next step).
+                return self.CONTINUE
             decision = super().on_trial_result(tune_controller, trial, result)
-            if result.get(STEP, 0) >= self._budget:
+            if step >= self._budget:
                 return decision  # its whole budget: not an early stop
             return self._logged(trial, result, decision)
 

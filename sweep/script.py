@@ -3,17 +3,22 @@
 Inside, `Run.get_context()` is the trial's run (`tracking.context.TrialRun`): what it logs
 is reported through Ray Tune, never written to a database from the worker. Numbers logged
 with `log` are the trial's metrics, one `tune.report` per *step*: a step ends when a name
-already logged in it is logged again (the next epoch) or the code ends, so a script that
-logs `loss` and `acc` each epoch reports both once per epoch, and a scheduler sees every
-step (a step is reported when the next one begins). Everything else it logs (text,
+already logged in it is logged again (the next epoch), when it holds every name of the
+step before, or when the code ends. So a script that logs `loss` and `acc` each epoch
+reports both once per epoch, and from the second epoch on as soon as both are logged: a
+scheduler can stop the trial before it trains another epoch. Everything else it logs (text,
 booleans, lists, rows, tables, tags, properties) travels with the step under `LOGGED`, and
 the driver's `TrackingCallback` records it on the run.
 
 The code runs in a fresh working folder holding `outputs/`. At the end, the trial's last
 report carries a checkpoint of `outputs/` and `logs/std_log.txt` (the code's stdout and
 stderr), named under `RUN_FILES`, which the callback records as the run's files
-`outputs/<path>` and `logs/std_log.txt`. A script that exits with a non-zero status, or a
-function that raises, fails the trial (and so its run) after that report.
+`outputs/<path>` and `logs/std_log.txt`; it repeats the metrics of the step before that it
+lacks (named under `REPEATED`, which marks the last report: Tune looks for the sweep's
+metric in every result); the callback does not log them again, and the schedulers of
+`sweep.policies` do not judge that report. A
+script that exits with a non-zero status, or a function that raises, fails the trial (and
+so its run) after that report.
 
 A script runs as a subprocess of the Ray worker, not in-process (`runpy`): it may call
 `sys.exit`, parse `sys.argv`, change its folder, print from C code, crash or leak state
@@ -45,7 +50,7 @@ from typing import IO, Any
 
 import tracking
 from sweep import quietexit
-from sweep.cells import NODE_ID
+from sweep.cells import NODE_ID, REPEATED
 from tracking.context import ENV_TRIAL_EVENTS, Event, TrialRun, started_for
 
 LOGGED = "tracking.logged"  # result key: the run's events of the step that are not metrics
@@ -178,13 +183,19 @@ def said(lines: list[str]) -> str:
 
 
 class Steps:
-    """A run's events -> Tune reports: numbers gather into a step, reported when a name
-    comes again; the other events go with the step they arrived in."""
+    """A run's events -> Tune reports, a step at a time.
+
+    Numbers gather into a step. A step is reported as soon as it is whole: when it holds
+    every name of the step before (so a scheduler hears of epoch N as soon as it is logged,
+    not when epoch N + 1 begins), or when a name comes again (the first step, or a step
+    with fewer names). The other events go with the step they arrived in.
+    """
 
     def __init__(self, report: Callable[[dict[str, Any]], None]) -> None:
         self._report = report
         self._numbers: dict[str, float] = {}
         self._events: list[Event] = []
+        self._last: dict[str, float] = {}  # the step reported last
         # Set when a report raised SystemExit: Tune ended the trial (a scheduler stopped
         # it), and a report after that would wait forever, holding the worker.
         self.stopped = False
@@ -192,22 +203,40 @@ class Steps:
     def take(self, event: Event) -> None:
         value: Any = event.get("value")
         if event.get("kind") == "log" and _is_number(value):
-            if event["name"] in self._numbers:
-                try:
-                    self._report(self.pending())
-                except SystemExit:
-                    self.stopped = True
-                    raise
-            self._numbers[str(event["name"])] = float(value)
+            name = str(event["name"])
+            if name in self._numbers:
+                self._send()
+            self._numbers[name] = float(value)
+            if self._last and self._last.keys() <= self._numbers.keys():
+                self._send()
         else:
             self._events.append(event)
+
+    def _send(self) -> None:
+        try:
+            self._report(self.pending())
+        except SystemExit:
+            self.stopped = True
+            raise
 
     def pending(self) -> dict[str, Any]:
         """The step so far, as a result, and start a new one."""
         result: dict[str, Any] = dict(self._numbers)
+        if self._numbers:
+            self._last = dict(self._numbers)
         if self._events:
             result[LOGGED] = self._events
         self._numbers, self._events = {}, []
+        return result
+
+    def last(self) -> dict[str, Any]:
+        """The trial's last result: what is pending, and the metrics of the step before
+        that it lacks, named under `REPEATED` (a scheduler reads its metric in every result;
+        the recorder does not log them again)."""
+        repeated = {name: v for name, v in self._last.items() if name not in self._numbers}
+        result = self.pending()
+        result.update(repeated)
+        result[REPEATED] = sorted(repeated)
         return result
 
 
@@ -319,7 +348,7 @@ class _Trial:
         else:
             (folder / LOGS / STD_LOG).touch()
         folders.append(LOGS)
-        result = self.steps.pending()
+        result = self.steps.last()
         result[RUN_FILES] = folders
         result[NODE_ID] = ray.get_runtime_context().get_node_id()
         result["hostname"] = socket.gethostname()

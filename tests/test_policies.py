@@ -211,7 +211,30 @@ def test_median_is_evaluated_every_interval_steps() -> None:
 
 def test_asha_logs_its_early_stops_but_not_the_end_of_a_trials_budget() -> None:
     feed = Feed("asha:grace=1,max_t=3,reduction=2")
-    assert feed("good", 1.0, 0.5, 0.2) == [CONTINUE, CONTINUE, STOP]  # max_t
+    # At max_t the trial's code may still save its outputs; a step beyond it is stopped.
+    assert feed("good", 1.0, 0.5, 0.2, 0.1) == [CONTINUE, CONTINUE, CONTINUE, STOP]
     assert feed("bad", 9.0) == [STOP]
     assert feed.stopped_by("good") is None
     assert feed.stopped_by("bad") == ("asha", 1)
+
+
+@pytest.mark.parametrize(
+    "early_stop",
+    ["bandit:slack=0.1", "truncation:percent=50", "median", "asha:grace=1,max_t=3,reduction=2"],
+)
+def test_no_policy_stops_a_trial_on_the_last_report_of_its_ended_code(early_stop: str) -> None:
+    """A script trial's last report (files, `REPEATED` metrics) comes after its code ended."""
+    from sweep.cells import REPEATED
+
+    feed = Feed(early_stop)
+    for other in "abcd":
+        feed(other, 1.0, 1.0, 1.0)
+    poor = feed.trials.setdefault("poor", _trial("poor"))
+    feed.scheduler.on_trial_add(None, poor)
+    last = {STEP: 1, "loss": 50.0, REPEATED: [], "trial_id": "poor"}  # its one step, unsent
+    assert feed.scheduler.on_trial_result(None, poor, last) == CONTINUE
+    again = {STEP: 2, "loss": 50.0, REPEATED: ["loss"], "trial_id": "poor"}
+    assert feed.scheduler.on_trial_result(None, poor, again) == CONTINUE
+    assert feed.stopped_by("poor") is None
+    # The same values as steps of a running trial are stopped: the report made the difference.
+    assert STOP in feed("poorer", 50.0, 50.0, 50.0)

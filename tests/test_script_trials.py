@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sweep.cells import REPEATED
 from tracking import Experiment, Run, Workspace
 
 pytestmark = pytest.mark.ray
@@ -83,11 +84,14 @@ def test_a_script_per_config_logs_steps_text_and_files_and_fails_on_exit_status(
     space = {"lr": tune.grid_search([0.1, 0.2]), "kernel": "rbf"}
     grid = _fit(experiment, script_trainable(str(script)), space, tmp_path)
 
-    # Tune saw one result per step (a scheduler would have): loss and acc together.
+    # Tune saw one result per step (a scheduler would have): loss and acc together; then
+    # the last report with the files, repeating the last step's values (not logged again).
     ok = next(r for r in grid if r.config["lr"] == 0.1)
     frame = ok.metrics_dataframe
-    assert list(frame["loss"]) == pytest.approx([0.1, 0.05, 0.1 / 3])
-    assert list(frame["acc"]) == pytest.approx([0.6, 0.7, 0.8])
+    assert list(frame["loss"]) == pytest.approx([0.1, 0.05, 0.1 / 3, 0.1 / 3])
+    assert list(frame["acc"]) == pytest.approx([0.6, 0.7, 0.8, 0.8])
+    assert list(frame[REPEATED].iloc[-1]) == ["acc", "loss"]
+    assert frame[REPEATED].iloc[:-1].isna().all()
 
     runs = {r.get_params()["lr"]: r for r in experiment.get_runs()}
     good, bad = runs[0.1], runs[0.2]
@@ -135,3 +139,61 @@ def test_a_function_trial_uses_its_run_in_process(ray_address: str, tmp_path: Pa
     assert metrics["curve"] == {"x": 1, "y": 0.5}
     assert sorted(run.get_file_names()) == ["logs/std_log.txt", "outputs/weights.txt"]
     assert "function trained" in _text(run, "logs/std_log.txt", tmp_path)
+
+
+# --- steps: when a trial's logged numbers reach Tune (no Ray) -------------------------------
+
+
+def _steps() -> tuple[Any, list[dict[str, Any]]]:
+    from sweep.script import Steps
+
+    sent: list[dict[str, Any]] = []
+    return Steps(sent.append), sent
+
+
+def _log(name: str, value: Any) -> dict[str, Any]:
+    return {"kind": "log", "name": name, "value": value}
+
+
+def test_a_step_is_reported_as_soon_as_it_holds_every_name_of_the_step_before() -> None:
+    from sweep.script import LOGGED
+
+    steps, sent = _steps()
+    steps.take(_log("loss", 0.9))
+    steps.take(_log("acc", 0.5))
+    steps.take(_log("note", "warming up"))
+    assert sent == []  # the first step's names are not known until one comes again
+    steps.take(_log("loss", 0.7))
+    assert sent == [{"loss": 0.9, "acc": 0.5, LOGGED: [_log("note", "warming up")]}]
+    steps.take(_log("acc", 0.6))  # step 2 is whole: sent now, not when epoch 3 begins
+    assert sent[1:] == [{"loss": 0.7, "acc": 0.6}]
+    steps.take(_log("loss", 0.5))
+    assert len(sent) == 2
+
+
+def test_one_metric_per_epoch_is_reported_at_each_log_from_the_second_on() -> None:
+    steps, sent = _steps()
+    for value in (3.0, 2.0, 1.0):
+        steps.take(_log("val_loss", value))
+    assert sent == [{"val_loss": 3.0}, {"val_loss": 2.0}, {"val_loss": 1.0}]
+
+
+def test_the_last_report_repeats_the_metrics_it_lacks_and_names_them() -> None:
+    from sweep.script import LOGGED
+
+    steps, sent = _steps()
+    for value in (3.0, 2.0):
+        steps.take(_log("loss", value))
+        steps.take(_log("acc", value / 10))
+    steps.take(_log("test_acc", 0.9))  # after the loop: a new name, the step is not whole
+    steps.take(_log("done", True))
+    assert sent == [{"loss": 3.0, "acc": 0.3}, {"loss": 2.0, "acc": 0.2}]
+    assert steps.last() == {
+        "test_acc": 0.9,
+        "loss": 2.0,
+        "acc": 0.2,
+        REPEATED: ["acc", "loss"],
+        LOGGED: [_log("done", True)],
+    }
+    fresh, _ = _steps()
+    assert fresh.last() == {REPEATED: []}  # code that logged nothing
