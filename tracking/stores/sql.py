@@ -241,17 +241,8 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
         """The numbers of the queued runs of the experiment among `runs`, whose rows are
         deleted here to be written whole again: a queued run keeps its number."""
         r = t.runs
-        ids = [run.run_id for run in runs]
-        queued = {
-            run_id: int(number)
-            for run_id, number in conn.execute(
-                sa.select(r.c.run_id, r.c.number).where(
-                    r.c.run_id.in_(ids),
-                    r.c.experiment_id == experiment_id,
-                    r.c.status == RunStatus.QUEUED.value,
-                )
-            )
-        }
+        values = {"b_run_ids": [run.run_id for run in runs], "b_experiment_id": experiment_id}
+        queued = {run_id: int(number) for run_id, number in conn.execute(st.QUEUED_NUMBERS, values)}
         if queued:
             chosen = sorted(queued)
             for table in (t.run_properties, t.run_tags, t.params, t.metric_summaries, t.metrics):

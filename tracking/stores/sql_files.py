@@ -34,11 +34,8 @@ class SqlFiles(SqlBase):
 
     @staticmethod
     def _insert_file(conn: sa.Connection, record: FileRecord) -> None:
-        exists = conn.execute(
-            sa.select(t.files.c.name).where(
-                t.files.c.run_id == record.run_id, t.files.c.name == record.name
-            )
-        ).first()
+        values = {"b_run_id": record.run_id, "b_name": record.name}
+        exists = conn.execute(st.FILE_NAMED, values).first()
         if exists:
             raise ConflictError(f"run {record.run_id!r} already has a file named {record.name!r}")
         conn.execute(st.INSERT["files"], record.__dict__)
