@@ -6,6 +6,7 @@ Writes FILE.json, FILE.md (tables, targets, method) and FILE.png (per-trial cost
 trials). Everything runs in this one process tree, in the same minutes: the sweep's seven
 contenders in round robin per repetition on one shared Ray instance, then on the same Ray
 issue 16's random search with ASHA, the sweep against Tune alone (tests/bench/asha_bench.py),
+and issue 19's heavy trials, the sweep against a plain loop (tests/bench/heavy_bench.py),
 then the two record stores side by side, then the portal over the same records. Progress
 goes to stderr. Full: 10/100/1,000 alphas, ASHA over 200 samples, stores at 10,000 and
 100,000 runs, portal at 100,000 (~35 min on 2 cores, plus the ASHA rows). --quick: 10/100
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
 os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 
-from tests.bench import asha_bench, peers, report, store_bench, sweep_bench
+from tests.bench import asha_bench, heavy_bench, peers, report, store_bench, sweep_bench
 from tests.bench.common import EXPERIMENT, chunks, median, progress, seconds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,10 +143,12 @@ def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
         rows.append(row)
     progress(f"random search with ASHA, {plan.asha_samples} samples: sweep and Tune alone")
     asha = asha_bench.measure(plan.asha_samples, plan.reps, base=base)
+    progress("heavy trials: the sweep against the same fits in a plain loop")
+    heavy = heavy_bench.measure(plan.reps, base=base)
     import ray
 
     ray.shutdown()  # its processes stay out of the store and portal timings
-    return {"ray_startup_s": ray_s, "sweep": rows, "asha": asha}
+    return {"ray_startup_s": ray_s, "sweep": rows, "asha": asha, "heavy": heavy}
 
 
 # --- record stores and portal -------------------------------------------------------------
@@ -373,7 +376,7 @@ def main() -> None:
         base = Path(folder)
         databases = peers.MlflowDatabases(base)
         sweep = sweep_phase(plan, base, databases)
-        result.update(sweep)  # ray_startup_s, sweep, asha
+        result.update(sweep)  # ray_startup_s, sweep, asha, heavy
         result.update(store_phase(plan, base, databases))
     result["targets"] = report.targets(result)
     result["notes"] = notes(plan, args.quick)

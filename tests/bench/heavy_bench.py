@@ -1,0 +1,154 @@
+"""Heavy trials (issue 19, item 3): a sweep of slow fits against the same fits in a loop.
+
+    python tests/bench/heavy_bench.py [--repeat 3] [--cpus 2]
+
+24 cells of a `GradientBoostingRegressor` (learning_rate x max_depth x subsample, 20
+trees) on a 20,000-row `make_regression` set (20 features, seed 0) written once to a CSV,
+each fit taking one to two seconds here, two ways, alternating, after an untimed warm-up
+of each:
+- loop_s: a plain loop in this process: each cell fitted and scored by the sweep's own
+  `fit_cell` on the same train/test split, its model dumped with joblib;
+- sweep_s: `run_sweep(estimator=..., params=..., data=the CSV)`, one cell per trial
+  (the default `pack=1`), recorded in a fresh SQLite workspace, on a local Ray instance of
+  `--cpus` CPUs (started once, not timed).
+Goal (issue 19): sweep / loop <= 0.6 on 2 cores. Figures are medians over `--repeat`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.asha_bench import start_ray
+from tests.bench.common import median, progress
+
+ESTIMATOR = "sklearn.ensemble.GradientBoostingRegressor"
+PARAMS = {
+    "learning_rate": "0.05,0.1,0.2",
+    "max_depth": "2,3",
+    "subsample": "0.6,0.7,0.8,1.0",
+    "n_estimators": "20",
+}
+SEED = 0
+GOAL = 0.6
+
+
+def write_data(folder: Path) -> Path:
+    """The 20,000-row regression set as a CSV with a `y` column."""
+    import pandas as pd
+    from sklearn.datasets import make_regression
+
+    x, y = make_regression(n_samples=20_000, n_features=20, noise=10.0, random_state=SEED)
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    frame["y"] = y
+    path = folder / "regression.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def cells() -> list[dict[str, Any]]:
+    from sweep.spec import SweepSpec
+
+    spec = SweepSpec.create(estimator=ESTIMATOR, params=PARAMS)
+    return [dict(cell) for cell in spec.cells()]
+
+
+def loop(csv: Path, folder: Path) -> float:
+    """The plain loop's seconds (the data loaded and split inside the clock, as the sweep)."""
+    import joblib
+
+    from sweep.data import load_dataset
+    from sweep.spec import DataSpec, model_file_name
+    from sweep.trainable import fit_cell
+
+    started = time.perf_counter()
+    data = load_dataset(DataSpec(path=str(csv), target="y"), seed=SEED)
+    for cell in cells():
+        model, _ = fit_cell(cell, data, ESTIMATOR, SEED)
+        joblib.dump(model, folder / model_file_name(cell))
+    return time.perf_counter() - started
+
+
+def sweep(csv: Path, folder: Path) -> float:
+    """The sweep's seconds, its workspace made before the clock starts."""
+    from sweep import run_sweep
+    from sweep.spec import DataSpec
+    from tracking import Workspace
+
+    ws = Workspace(
+        "w", tracking_uri=f"sqlite:///{folder}/records.db", storage_uri=str(folder / "storage")
+    )
+    ws.records  # noqa: B018 - the database and its schema, outside the clock
+    started = time.perf_counter()
+    result = run_sweep(
+        estimator=ESTIMATOR,
+        params=PARAMS,
+        data=DataSpec(path=str(csv), target="y"),
+        seed=SEED,
+        workspace=ws,
+        progress=False,
+        experiment="heavy",
+    )
+    took = time.perf_counter() - started
+    if result.failed or len(result.runs) != len(cells()):
+        raise RuntimeError(f"the sweep did not train every cell: {result}")
+    return took
+
+
+def measure(repeat: int = 3, *, base: Path | None = None) -> dict[str, Any]:
+    """Issue 19's heavy-trials row, on the Ray this process is connected to: medians
+    `loop_s` and `sweep_s`, their `ratio`, the `goal`, and every repetition (`reps`)."""
+    times: dict[str, list[float]] = {"loop_s": [], "sweep_s": []}
+    with tempfile.TemporaryDirectory(dir=base) as folder:
+        csv = write_data(Path(folder))
+        for rep in range(repeat + 1):  # round 0: the untimed warm-up
+            for name, contender in (("loop_s", loop), ("sweep_s", sweep)):
+                with tempfile.TemporaryDirectory(dir=folder) as work:
+                    took = contender(csv, Path(work))
+                if rep:
+                    times[name].append(took)
+                label = f"round {rep}/{repeat}" if rep else "warm-up (not counted)"
+                progress(f"  heavy trials, {name:<8} {label}: {took:6.2f} s")
+    loop_s, sweep_s = median(times["loop_s"]), median(times["sweep_s"])
+    return {
+        "cells": len(cells()),
+        "repeat": repeat,
+        "loop_s": loop_s,
+        "sweep_s": sweep_s,
+        "ratio": sweep_s / loop_s if loop_s and sweep_s else None,
+        "goal": GOAL,
+        "reps": times,
+    }
+
+
+def table(row: dict[str, Any]) -> list[str]:
+    """The row as a markdown table."""
+    ratio = "-" if row["ratio"] is None else f"{row['ratio']:.3f}"
+    return [
+        "| cells | plain loop (s) | sweep (s) | sweep / loop | goal |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {row['cells']} | {row['loop_s']:.2f} | {row['sweep_s']:.2f} | {ratio} "
+        f"| ≤ {row['goal']} |",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray instance")
+    args = parser.parse_args()
+    progress(f"heavy trials: {len(cells())} cells, {args.repeat} repetition(s); starting Ray")
+    progress(f"Ray start-up (not counted): {start_ray(args.cpus):.1f} s")
+    row = measure(args.repeat)
+    print(f"\nCPUs: {args.cpus}; {row['cells']} cells, one per trial; medians of {args.repeat}\n")
+    print("\n".join(table(row)))
+
+
+if __name__ == "__main__":
+    main()
