@@ -219,7 +219,8 @@ def _tune_classes() -> dict[str, Callable[[EarlyStop, str, str], TrialScheduler]
         def on_trial_complete(
             self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]
         ) -> None:
-            self._record(trial.trial_id, result)  # a last result Tune did not pass above
+            if self._metric not in result.get(REPEATED, ()):  # not a value seen before
+                self._record(trial.trial_id, result)  # a last result Tune did not pass above
 
         def _better(self, a: float, b: float) -> bool:
             return a < b if self._minimize else a > b

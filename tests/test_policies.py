@@ -238,3 +238,19 @@ def test_no_policy_stops_a_trial_on_the_last_report_of_its_ended_code(early_stop
     assert feed.stopped_by("poor") is None
     # The same values as steps of a running trial are stopped: the report made the difference.
     assert STOP in feed("poorer", 50.0, 50.0, 50.0)
+
+
+def test_a_finished_trials_repeated_last_report_is_not_a_step_it_reached() -> None:
+    """Truncation ranks the trials that reached a step: a trial whose code ended after step
+    1 does not reach step 2 by its last report (nor by Tune passing it again at its end)."""
+    from sweep.cells import REPEATED
+
+    feed = Feed("truncation:percent=50,delay=2")
+    feed("a", 1.0, 1.0)
+    assert feed("done", 5.0) == [CONTINUE]
+    done = feed.trials["done"]
+    last = {STEP: 2, "loss": 5.0, REPEATED: ["loss"], "trial_id": "done"}
+    assert feed.scheduler.on_trial_result(None, done, last) == CONTINUE
+    feed.scheduler.on_trial_complete(None, done, last)
+    # At step 2 only a and x have reached it: x is the worse half, and is cut.
+    assert feed("x", 4.0, 4.0) == [CONTINUE, STOP]
