@@ -261,7 +261,7 @@ class TrackingCallback(tune.Callback):
         self._live[trial.trial_id] = trial
         known = self._runs.get(trial.trial_id)
         count = len(self._cells(trial.config))
-        queued = [*(self.queued(trial.config) if self.queued else ()), *[None] * count][:count]
+        queued = self._queued(trial, count)
         if known is None and self._fresh:
             ids = self._runs[trial.trial_id] = [q or str(uuid.uuid4()) for q in queued]
             # The ids travel in the op: the recorder's map is its own, on the writer's
@@ -359,9 +359,25 @@ class TrackingCallback(tune.Callback):
             # ones it may delete are read (hashed or copied) first.
             self.flush()
 
+    def _queued(self, trial: Trial, count: int) -> list[str | None]:
+        """The queued run of each of the trial's `count` cells (None: it has none)."""
+        return [*(self.queued(trial.config) if self.queued else ()), *[None] * count][:count]
+
+    def _assign_unstarted(self, trial: Trial) -> None:
+        """A trial Tune retries or fails before it ever started (its actor never ran: its
+        node was lost, say) gets its cells' runs now, so that they end as it does."""
+        if trial.trial_id in self._runs or not self._fresh:
+            return
+        count = len(self._cells(trial.config))
+        ids = self._runs[trial.trial_id] = [
+            q or str(uuid.uuid4()) for q in self._queued(trial, count)
+        ]
+        self._submit(_Op("assign", trial, "note its runs", run_ids=ids))
+
     def on_trial_recover(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
+        self._assign_unstarted(trial)
         self._stops.pop(trial.trial_id, None)
         recorder = self._record()
         self._submit(_Op("call", trial, "note its retry", call=lambda: recorder.note_retry(trial)))
@@ -388,6 +404,7 @@ class TrackingCallback(tune.Callback):
     def on_trial_error(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
+        self._assign_unstarted(trial)
         result = dict(trial.last_result or {})
         self._live.pop(trial.trial_id, None)
         self._stops.pop(trial.trial_id, None)

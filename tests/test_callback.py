@@ -122,6 +122,50 @@ def test_failed_trials_keep_the_last_line_of_their_error(
     assert run.get_details()["error"]["error"]["message"] == "ValueError: diverged"
 
 
+@pytest.mark.parametrize("retried_first", [True, False])
+def test_a_trial_that_fails_before_it_ever_started_ends_its_runs_failed(
+    experiment: Experiment, tmp_path: Path, retried_first: bool
+) -> None:
+    """Its actor never ran (its node was lost as it was placed): Tune retries it, or fails
+    it, without `on_trial_start`; its cell's run, queued or not, ends Failed with the error."""
+    error_file = tmp_path / "error.txt"
+    error_file.write_text("Failure # 1\nray.exceptions.NodeDiedError: the node died\n")
+    trial = StandInTrial("t7", {"alpha": 3.0}, error_file=str(error_file))
+    callback = TrackingCallback(experiment)
+    if retried_first:
+        callback.on_trial_recover(0, [trial], trial)
+    callback.on_trial_error(0, [trial], trial)
+    callback.close()
+    assert callback.errors == []
+    (run,) = experiment.get_runs()
+    assert run.get_status() == "Failed"
+    assert run.get_details()["error"]["error"]["message"] == (
+        "ray.exceptions.NodeDiedError: the node died"
+    )
+
+
+def test_a_trial_retried_before_it_started_takes_its_queued_run_when_it_starts(
+    experiment: Experiment,
+) -> None:
+    from datetime import datetime, timezone
+
+    from tracking.records import NewRun, RunStatus
+
+    waiting = NewRun("q-1", datetime.now(timezone.utc), params={"alpha": 4.0})
+    waiting = dataclasses.replace(waiting, status=RunStatus.QUEUED)
+    experiment.workspace.records.record_runs(experiment.id, [waiting])
+    trial = StandInTrial("t8", {"alpha": 4.0}, last_result=_result(1, 3.0))
+    callback = TrackingCallback(experiment, queued=lambda config: ["q-1"])
+    callback.on_trial_recover(0, [trial], trial)  # lost before it started
+    callback.on_trial_start(0, [trial], trial)  # its retry
+    callback.on_trial_result(0, [trial], trial, _result(1, 3.0))
+    callback.on_trial_complete(0, [trial], trial)
+    callback.close()
+    assert callback.errors == []
+    (run,) = experiment.get_runs()
+    assert (run.id, run.get_status(), run.get_metrics()["rmse"]) == ("q-1", "Completed", 3.0)
+
+
 def _cell(index: int, rmse: float, name: str = "") -> dict[str, Any]:
     name = name or f"model_{index}.pkl"
     return {"index": index, "attempts": 1, "metrics": {"rmse": rmse}, "file": name,
