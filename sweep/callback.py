@@ -263,7 +263,7 @@ class TrackingCallback(tune.Callback):
         count = len(self._cells(trial.config))
         queued = self._queued(trial, count)
         if known is None and self._fresh:
-            ids = self._runs[trial.trial_id] = [q or str(uuid.uuid4()) for q in queued]
+            ids = self._runs[trial.trial_id] = self._new_ids(queued)
             # The ids travel in the op: the recorder's map is its own, on the writer's
             # thread. A lone cell's run shows as Running while it trains; packed cells are
             # recorded as they finish.
@@ -363,15 +363,18 @@ class TrackingCallback(tune.Callback):
         """The queued run of each of the trial's `count` cells (None: it has none)."""
         return [*(self.queued(trial.config) if self.queued else ()), *[None] * count][:count]
 
+    @staticmethod
+    def _new_ids(queued: list[str | None]) -> list[str]:
+        """The run id of each cell: its queued run's, else a new one."""
+        return [q or str(uuid.uuid4()) for q in queued]
+
     def _assign_unstarted(self, trial: Trial) -> None:
         """A trial Tune retries or fails before it ever started (its actor never ran: its
         node was lost, say) gets its cells' runs now, so that they end as it does."""
         if trial.trial_id in self._runs or not self._fresh:
             return
-        count = len(self._cells(trial.config))
-        ids = self._runs[trial.trial_id] = [
-            q or str(uuid.uuid4()) for q in self._queued(trial, count)
-        ]
+        queued = self._queued(trial, len(self._cells(trial.config)))
+        ids = self._runs[trial.trial_id] = self._new_ids(queued)
         self._submit(_Op("assign", trial, "note its runs", run_ids=ids))
 
     def on_trial_recover(

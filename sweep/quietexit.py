@@ -37,4 +37,5 @@ def _exit(code: object) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # closed, or its reader gone
             stream.flush()
-    os._exit(code if isinstance(code, int) else 1)
+    # As Python exits on SystemExit: None is success, a number is the status, else 1.
+    os._exit(0 if code is None else code if isinstance(code, int) else 1)

@@ -16,9 +16,8 @@ stderr), named under `RUN_FILES`, which the callback records as the run's files
 `outputs/<path>` and `logs/std_log.txt`; it repeats the metrics of the step before that it
 lacks (named under `REPEATED`, which marks the last report: Tune looks for the sweep's
 metric in every result); the callback does not log them again, and the schedulers of
-`sweep.policies` do not judge that report. A
-script that exits with a non-zero status, or a function that raises, fails the trial (and
-so its run) after that report.
+`sweep.policies` do not judge that report. A script that exits with a non-zero status, or
+a function that raises, fails the trial (and so its run) after that report.
 
 A script runs as a subprocess of the Ray worker, not in-process (`runpy`): it may call
 `sys.exit`, parse `sys.argv`, change its folder, print from C code, crash or leak state

@@ -127,36 +127,31 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _ratio_target(target: str, at: str, ratio: float | None, goal: float) -> dict[str, Any]:
+    """A goal on a ratio that must stay at or under `goal`."""
+    return {
+        "target": target,
+        "at": at,
+        "measured": ratio,
+        "shown": "n/a" if ratio is None else f"{ratio:.3f}",
+        "met": None if ratio is None else ratio <= goal,
+    }
+
+
 def asha_targets(row: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Issue 16's goal for the random search with ASHA (none in results without it)."""
     if not row:
         return []
-    ratio = row.get("ratio")
-    return [
-        {
-            "target": f"random search with ASHA: sweep / Tune alone <= {row['goal']:.2f}",
-            "at": f"{row['samples']:,} samples",
-            "measured": ratio,
-            "shown": "n/a" if ratio is None else f"{ratio:.3f}",
-            "met": None if ratio is None else ratio <= row["goal"],
-        }
-    ]
+    target = f"random search with ASHA: sweep / Tune alone <= {row['goal']:.2f}"
+    return [_ratio_target(target, f"{row['samples']:,} samples", row.get("ratio"), row["goal"])]
 
 
 def heavy_targets(row: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Issue 19's goal for heavy trials (none in results without it)."""
     if not row:
         return []
-    ratio = row.get("ratio")
-    return [
-        {
-            "target": f"heavy trials: sweep / plain loop <= {row['goal']}",
-            "at": f"{row['cells']} cells",
-            "measured": ratio,
-            "shown": "n/a" if ratio is None else f"{ratio:.3f}",
-            "met": None if ratio is None else ratio <= row["goal"],
-        }
-    ]
+    target = f"heavy trials: sweep / plain loop <= {row['goal']}"
+    return [_ratio_target(target, f"{row['cells']} cells", row.get("ratio"), row["goal"])]
 
 
 def portal_load_targets(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:

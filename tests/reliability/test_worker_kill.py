@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -137,9 +139,6 @@ print("still fitting after SIGTERM", flush=True)
 def test_a_worker_stopped_inside_a_callback_ends_quietly(
     record_property: pytest.RecordProperty,
 ) -> None:
-    import subprocess
-    import sys
-
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     runs = {
         how: subprocess.run(
