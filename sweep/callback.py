@@ -98,7 +98,11 @@ class TrackingCallback(tune.Callback):
             per cell (None: a new run), from the trial's config (`sweep.cellruns`).
 
     After `Tuner.fit()` returns, `interrupted` says whether Tune stopped early, leaving
-    trials unfinished (Ctrl+C: Tune's own handler ends the run and `fit` returns).
+    trials unfinished (Ctrl+C: Tune's own handler ends the run and `fit` returns), and
+    `unretried` holds the configs of the trials Tune failed while they waited to start or
+    to restart (an actor lost as Tune placed or reused it): Ray Tune 2.60 retries only a
+    running trial, so these had none of `FailureConfig.max_failures` (`run_sweep` trains
+    their cells again).
 
     Raises:
         NotFoundError: `parent_run` is not a run of `experiment`.
@@ -107,6 +111,8 @@ class TrackingCallback(tune.Callback):
     _parent_run_id: str | None = None  # (a callback pickled before parents existed has none)
     queued: QueuedIds | None = None  # settable: a restored sweep queues its cells anew
     interrupted: bool = False
+    unretried: tuple[dict[str, Any], ...] = ()
+    _waiting: frozenset[str] = frozenset()  # trial ids retried and not started again
 
     def __init__(
         self,
@@ -259,6 +265,7 @@ class TrackingCallback(tune.Callback):
     ) -> None:
         now = self._started[trial.trial_id] = utcnow()
         self._live[trial.trial_id] = trial
+        self._waiting -= {trial.trial_id}
         known = self._runs.get(trial.trial_id)
         count = len(self._cells(trial.config))
         queued = self._queued(trial, count)
@@ -381,6 +388,7 @@ class TrackingCallback(tune.Callback):
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         self._assign_unstarted(trial)
+        self._waiting |= {trial.trial_id}
         self._stops.pop(trial.trial_id, None)
         recorder = self._record()
         self._submit(_Op("call", trial, "note its retry", call=lambda: recorder.note_retry(trial)))
@@ -408,6 +416,9 @@ class TrackingCallback(tune.Callback):
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         self._assign_unstarted(trial)
+        if trial.trial_id in self._waiting or trial.trial_id not in self._live:
+            self.unretried = (*self.unretried, dict(trial.config))
+        self._waiting -= {trial.trial_id}
         result = dict(trial.last_result or {})
         self._live.pop(trial.trial_id, None)
         self._stops.pop(trial.trial_id, None)

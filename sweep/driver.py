@@ -387,6 +387,87 @@ def _execute(
             tracker_errors.extend(tracker.errors)
         return any(tracker.interrupted for tracker in trackers)
 
+    def new_tune_run(
+        cells: list[dict[str, Any]], run_name: str, waiting: Mapping[str, str], again: bool
+    ) -> tuple[bool, TrackingCallback]:
+        """Train `cells` (a Bayesian search: its draws) in a new Tune run of the parent;
+        returns whether it was stopped early, and the run's tracker. `waiting`: cell key ->
+        the run a restored Tune run left queued for it."""
+        assert parent is not None
+        parent.adopt(run_name)
+        search: dict[str, Any] = {}
+        if spec.adaptive:
+            from sweep.space import searcher
+
+            search["search_alg"], param_space, count = searcher(
+                spec.search,
+                dict(spec.grid),
+                metric=spec.metric,
+                mode=spec.mode,
+                seed=spec.seed,
+                samples=int(spec.samples or 0),
+                done=prepared.warm,
+            )
+            search["num_samples"], size = count, 1
+            tracker = TrackingCallback(
+                experiment,
+                properties=_DrawnProperties(spec, run_name),
+                parent_run=parent.run_id,
+            )
+        else:
+            fresh = [c for c in cells if spec.cell_key(c) not in waiting]
+            new = queue_cells(experiment, spec, fresh, run_name, parent.run_id).ids
+            tracker = TrackingCallback(
+                experiment,
+                cells=trial_cells,
+                properties=_CellProperties(spec, run_name),
+                parent_run=parent.run_id,
+                # Every cell's run, queued in grid order: numbers follow the grid.
+                queued=QueuedCells(spec, {**waiting, **new}),
+            )
+            count = len(cells)
+            size = spec.pack_size(count, trial_slots(spec))
+            param_space = {"cells": tune.grid_search(packs(cells, size))}
+        if spec.early_stop is not None:
+            search["scheduler"] = spec.early_stop.scheduler(spec.metric, spec.mode)
+        callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, run_name)]
+        if again:
+            status.say(f"training again {_cells(count)} whose trial was lost before it ran")
+        else:
+            status.say(_training(count, prepared.reused, size))
+        if progress:
+            ws, started = prepared.workspace, status.wall_started
+            callbacks.append(notebook.progress_callback(count, spec, ws, started=started))
+        tune_runs.append(run_name)
+        canceled = stops.ParentCanceled(experiment, parent.run_id)
+        tuner = tune.Tuner(
+            trainable,
+            param_space=param_space,
+            # Reused trial actors: a small model trains in milliseconds, while starting a
+            # fresh worker process for each trial costs seconds.
+            tune_config=tune.TuneConfig(
+                max_concurrent_trials=spec.max_concurrent,
+                reuse_actors=True,
+                time_budget_s=spec.time_budget_s,
+                **search,
+            ),
+            run_config=tune.RunConfig(
+                name=run_name,
+                storage_path=storage_path,
+                storage_filesystem=filesystem,
+                callbacks=callbacks,
+                failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+                # The parent canceled (`run.cancel()`, from anywhere) stops the sweep.
+                stop=canceled,
+                verbose=0,
+                progress_reporter=notebook.silent_tune_reporter(),  # keeps a cell's output
+            ),
+        )
+        # Tuner() has just written tuner.pkl: its digest goes on record before any trial
+        # runs.
+        statecheck.record_tuner_file(experiment, run_name, f"{storage_path}/{run_name}", filesystem)
+        return fit(tuner, [tracker]) or canceled.stop_all(), tracker
+
     todo = prepared.todo
     waiting: dict[str, str] = {}  # cell key -> its run, queued by a restored Tune run
     interrupted = False
@@ -421,77 +502,23 @@ def _execute(
 
         if (todo or prepared.left) and not interrupted:
             parent = open_parent(None)
-            parent.adopt(name)
-            search: dict[str, Any] = {}
-            if spec.adaptive:
-                from sweep.space import searcher
-
-                search["search_alg"], param_space, count = searcher(
-                    spec.search,
-                    dict(spec.grid),
-                    metric=spec.metric,
-                    mode=spec.mode,
-                    seed=spec.seed,
-                    samples=int(spec.samples or 0),
-                    done=prepared.warm,
-                )
-                search["num_samples"], size = count, 1
-                tracker = TrackingCallback(
-                    experiment,
-                    properties=_DrawnProperties(spec, name),
-                    parent_run=parent.run_id,
-                )
-            else:
-                fresh = [c for c in todo if spec.cell_key(c) not in waiting]
-                new = queue_cells(experiment, spec, fresh, name, parent.run_id).ids
-                tracker = TrackingCallback(
-                    experiment,
-                    cells=trial_cells,
-                    properties=_CellProperties(spec, name),
-                    parent_run=parent.run_id,
-                    # Every cell's run, queued in grid order: numbers follow the grid.
-                    queued=QueuedCells(spec, {**waiting, **new}),
-                )
-                count = len(todo)
-                size = spec.pack_size(count, trial_slots(spec))
-                param_space = {"cells": tune.grid_search(packs(todo, size))}
-            if spec.early_stop is not None:
-                search["scheduler"] = spec.early_stop.scheduler(spec.metric, spec.mode)
-            callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, name)]
-            status.say(_training(count, prepared.reused, size))
-            if progress:
-                ws, started = prepared.workspace, status.wall_started
-                shown = notebook.progress_callback(count, spec, ws, started=started)
-                callbacks.append(shown)
-            tune_runs.append(name)
-            canceled = stops.ParentCanceled(experiment, parent.run_id)
-            tuner = tune.Tuner(
-                trainable,
-                param_space=param_space,
-                # Reused trial actors: a small model trains in milliseconds, while starting a
-                # fresh worker process for each trial costs seconds.
-                tune_config=tune.TuneConfig(
-                    max_concurrent_trials=spec.max_concurrent,
-                    reuse_actors=True,
-                    time_budget_s=spec.time_budget_s,
-                    **search,
-                ),
-                run_config=tune.RunConfig(
-                    name=name,
-                    storage_path=storage_path,
-                    storage_filesystem=filesystem,
-                    callbacks=callbacks,
-                    failure_config=tune.FailureConfig(max_failures=spec.max_failures),
-                    # The parent canceled (`run.cancel()`, from anywhere) stops the sweep.
-                    stop=canceled,
-                    verbose=0,
-                    progress_reporter=notebook.silent_tune_reporter(),  # keeps a cell's output
-                ),
-            )
-            # Tuner() has just written tuner.pkl: its digest goes on record before any trial
-            # runs.
-            statecheck.record_tuner_file(experiment, name, f"{storage_path}/{name}", filesystem)
-            interrupted = fit(tuner, [tracker]) or canceled.stop_all()
+            interrupted, tracker = new_tune_run(todo, name, waiting, again=False)
+            # Cells whose trial Tune failed as it waited to (re)start get a Tune run of their
+            # own, once for each retry `max_failures` allows (Tune has used none of them).
+            retries = spec.max_failures
+            while not interrupted and not spec.adaptive and retries != 0:
+                finished = completed_cells(experiment)
+                lost = [
+                    dict(cell)
+                    for config in tracker.unretried
+                    for cell in trial_cells(config)
+                    if spec.cell_key(cell) not in finished
+                ]
+                if not lost:
+                    break
+                retries -= 1
+                rerun = sweep_name(spec.experiment)
+                interrupted, tracker = new_tune_run(lost, rerun, {}, again=True)
         for tune_run in tune_runs:  # cells never started (stopped early) are not left waiting
             unqueue(tune_run)
         trained, failed, canceled = cell_counts(experiment, tune_runs)
@@ -521,9 +548,13 @@ def _execute(
     )
 
 
+def _cells(count: int) -> str:
+    return f"{count} cell{'s' if count != 1 else ''}"
+
+
 def _training(cells: int, reused: int, size: int) -> str:
     """`training 10 cells (2 already done), 5 per trial`: what a new Tune run does."""
-    text = f"training {cells} cell{'s' if cells != 1 else ''}"
+    text = f"training {_cells(cells)}"
     if reused:
         text += f" ({reused} already done)"
     return text + (f", {size} per trial" if size > 1 else "")

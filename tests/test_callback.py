@@ -120,6 +120,19 @@ def test_failed_trials_keep_the_last_line_of_their_error(
     callback.flush()
     (run,) = experiment.get_runs()
     assert run.get_details()["error"]["error"]["message"] == "ValueError: diverged"
+    assert callback.unretried == ()  # it failed while it ran: Tune used its retries
+
+
+def test_a_trial_failed_after_a_retry_that_never_started_is_listed_unretried(
+    experiment: Experiment,
+) -> None:
+    trial = StandInTrial("t10", {"alpha": 5.0}, last_result=_result(1, 3.0))
+    callback = TrackingCallback(experiment)
+    callback.on_trial_start(0, [trial], trial)
+    callback.on_trial_recover(0, [trial], trial)  # its worker lost while it ran
+    callback.on_trial_error(0, [trial], trial)  # its retry's actor lost before it started
+    callback.close()
+    assert callback.unretried == ({"alpha": 5.0},)
 
 
 @pytest.mark.parametrize("retried_first", [True, False])
@@ -136,7 +149,7 @@ def test_a_trial_that_fails_before_it_ever_started_ends_its_runs_failed(
         callback.on_trial_recover(0, [trial], trial)
     callback.on_trial_error(0, [trial], trial)
     callback.close()
-    assert callback.errors == []
+    assert callback.errors == [] and callback.unretried == ({"alpha": 3.0},)
     (run,) = experiment.get_runs()
     assert run.get_status() == "Failed"
     assert run.get_details()["error"]["error"]["message"] == (

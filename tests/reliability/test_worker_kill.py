@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,3 +157,80 @@ def test_a_worker_stopped_inside_a_callback_ends_quietly(
     assert installed.stdout == "fitting\n"
     assert installed.stderr == ""
     record_property("observed", "installed: status 1, no traceback; bare: traceback, ran on")
+
+
+def _kill_first_completed(killed: list[str]) -> Any:
+    """`TrackingCallback.on_trial_complete`, which also kills the actor of the first trial
+    to complete there, just before Tune hands that actor to the next trial waiting for it."""
+    from sweep.callback import TrackingCallback
+
+    original = TrackingCallback.on_trial_complete
+
+    def on_trial_complete(
+        self: TrackingCallback, iteration: int, trials: list[Any], trial: Any, **info: Any
+    ) -> None:
+        import ray
+
+        original(self, iteration, trials, trial, **info)
+        if not killed:
+            ray.kill(trial.temporary_state.ray_actor)
+            killed.append(trial.trial_id)
+
+    return on_trial_complete
+
+
+@pytest.mark.reliability(
+    case=29,
+    fault="a trial's actor lost just as Tune reuses it for the next trial, which fails while "
+    "it waits to start (Ray Tune 2.60 retries only running trials)",
+    expected="with --max-failures 1, the lost trial's cell is trained again in a new Tune run "
+    "of the same sweep: every alpha has one Completed run, the lost attempt stays Failed; "
+    "with --max-failures 0 it is not retried, and the sweep says one cell failed",
+)
+@pytest.mark.parametrize("max_failures", [1, 0])
+def test_a_trial_lost_before_it_started_is_trained_again_within_its_retries(
+    ray_address: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    record_property: pytest.RecordProperty,
+    max_failures: int,
+) -> None:
+    from sweep.callback import TrackingCallback
+
+    killed: list[str] = []
+    monkeypatch.setattr(TrackingCallback, "on_trial_complete", _kill_first_completed(killed))
+    ws = Workspace(
+        "t", tracking_uri=f"sqlite:///{tmp_path / 'records.db'}", storage_uri=str(tmp_path / "s")
+    )
+    alphas = [0.1, 0.2, 0.3]
+    result = run_sweep(
+        workspace=ws,
+        progress=False,
+        alphas=alphas,
+        experiment="actor-lost",
+        max_failures=max_failures,
+        max_concurrent=1,  # the next trial waits for the first one's actor
+    )
+    assert killed, "no trial completed: no actor was killed"
+    runs = list(
+        Experiment(ws, "actor-lost").get_runs(include_children=True, type="azureml.scriptrun")
+    )
+    by_alpha: dict[float, list[str]] = {}
+    for run in sorted(runs, key=lambda run: run.number):
+        by_alpha.setdefault(run.get_params()["alpha"], []).append(run.status)
+    record_property(
+        "observed",
+        f"max_failures {max_failures}: runs by alpha {by_alpha}; ok={result.ok}, "
+        f"{result.trained} trained, {result.failed} failed",
+    )
+    (lost,) = [alpha for alpha, statuses in by_alpha.items() if "Failed" in statuses]
+    assert {a: s for a, s in by_alpha.items() if a != lost} == {
+        a: ["Completed"] for a in alphas if a != lost
+    }
+    if max_failures:
+        assert by_alpha[lost] == ["Failed", "Completed"]
+        assert result.ok and (result.trained, result.failed) == (3, 0)
+        assert result.best_run.get_status() == "Completed"
+    else:
+        assert by_alpha[lost] == ["Failed"]
+        assert not result.ok and (result.trained, result.failed) == (3, 1)
