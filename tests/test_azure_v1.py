@@ -170,7 +170,8 @@ def test_text_metrics_are_never_the_best_run(experiment: Experiment) -> None:
 
 
 def test_a_plot_is_logged_as_a_png(experiment: Experiment) -> None:
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib  # in the test extra
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
