@@ -52,7 +52,7 @@ from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
 
 from sweep import attach
-from sweep.cells import CELLS, NODE_ID, REPEATED, flatten, one_run
+from sweep.cells import CELLS, FILES_AT, NODE_ID, REPEATED, entries_of, flatten, one_run
 from sweep.recorder import REMOVED_FILES, CellParams, Properties, QueuedIds, Recorder
 from sweep.script import LOGGED, RUN_FILES
 from sweep.stops import StopWatch as _StopWatch
@@ -332,15 +332,15 @@ class TrackingCallback(tune.Callback):
         result = trial.last_result or {}
         started = self._started.get(trial.trial_id)
         if CELLS in result:
-            if result[CELLS]:
+            if entries := entries_of(result[CELLS]):
                 self._submit(
                     _Op(
                         "cells",
                         trial,
                         "record its finished cells",
                         started=started,
-                        entries=list(result[CELLS]),
-                        root=uri_of(checkpoint.path, checkpoint.filesystem),
+                        entries=entries,
+                        root=result.get(FILES_AT) or uri_of(checkpoint.path, checkpoint.filesystem),
                         where=_where(result, self._job_id),
                     )
                 )

@@ -2,17 +2,23 @@
 
 A trainable that packs grid cells reports the cells it finished since its last report under
 `CELLS`, one `CellDone` or `CellFailed` each, with a checkpoint holding their model files.
+They travel as JSON text (`encode_entries`; a list is read too): Tune formats, copies and
+saves every result on its event loop, where one string costs far less than a thousand
+small dicts.
 `NODE_ID` says which Ray node the trial ran on. No Ray import: Ray workers import this
 module, and so does the recorder, which is tested without Ray.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 CELLS = "tracking.cells"  # result key: the cells a trial finished since its last report
 NODE_ID = "tracking.node_id"  # result key: the Ray node the trial ran on
+# Result key: the folder (URI) the report's model files are in, when not in its checkpoint.
+FILES_AT = "tracking.files_at"
 # Result key present only in a trial's last report (its code has ended): the names of the
 # metrics it repeats from the step before (maybe none), so that a scheduler finds its
 # metric in every result; they are not new values. `sweep.policies` never stops a trial on
@@ -48,6 +54,16 @@ class CellFailed(_Times):
 
 
 CellEntry = CellDone | CellFailed
+
+
+def encode_entries(entries: Sequence[CellEntry]) -> str:
+    """The value of `CELLS` in a report: the entries as JSON text."""
+    return json.dumps(entries, separators=(",", ":"))
+
+
+def entries_of(value: str | Sequence[CellEntry]) -> list[CellEntry]:
+    """The entries of a report's `CELLS` value (JSON text, or the entries themselves)."""
+    return json.loads(value) if isinstance(value, str) else list(value)
 
 
 def flatten(mapping: Mapping[str, Any], delimiter: str = DELIMITER) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ray import tune
 
-from sweep.callback import CELLS
+from sweep.cells import CELLS, entries_of
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -147,10 +147,10 @@ class ProgressCallback(tune.Callback):
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
     ) -> None:
-        entries = result.get(CELLS)
-        if entries is None:
+        if CELLS not in result:
             self._consider(result.get(self.metric))
             return
+        entries = entries_of(result[CELLS])
         for entry in entries:
             if "error" in entry:
                 self.failed += 1

@@ -16,7 +16,7 @@ from typing import Any
 import joblib
 
 from sweep import quietexit
-from sweep.cells import CELLS, NODE_ID  # the result keys the recorder reads
+from sweep.cells import CELLS, FILES_AT, NODE_ID, encode_entries  # what the recorder reads
 from sweep.data import Dataset
 from sweep.scoring import cross_validate, score
 from sweep.spec import model_file_name, resolve_estimator
@@ -52,9 +52,12 @@ def fit_cell(
 
 
 def save_model(model: Any, folder: str, name: str) -> dict[str, Any]:
-    """joblib-dump the model into `folder`; return its file name, size and SHA-256."""
+    """joblib-dump the model into `folder`; return its file name, size and SHA-256. A
+    file cut short (the worker killed midway) is left as a `.part`, never under `name`."""
     path = os.path.join(folder, name)
-    joblib.dump(model, path)
+    part = os.path.join(folder, f".{name}.{os.getpid()}.part")
+    joblib.dump(model, part)
+    os.replace(part, path)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -99,6 +102,21 @@ def restored_progress() -> int:
     return int(state["done"])
 
 
+def model_folder() -> str | None:
+    """The folder in the sweep's storage where this trial saves its cells' models, when
+    that storage is a folder (local, or mounted on every node): each model is written
+    once, there. None for S3: the models travel in each report's checkpoint, which Tune
+    uploads in one go."""
+    from ray import tune
+
+    storage = tune.get_context().get_storage()
+    if getattr(storage.storage_filesystem, "type_name", None) != "local":
+        return None
+    folder = os.path.join(storage.trial_fs_path, "models")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
 def train_cells(
     config: dict[str, Any],
     *,
@@ -111,8 +129,9 @@ def train_cells(
     """A Ray Tune function trainable: the grid cells in `config["cells"]`, in order.
 
     Every `REPORT_EVERY_S` seconds, and at the end, it reports the cells finished since
-    the last report under `CELLS`, with a checkpoint holding their model files and the
-    count done so far: a trial retried after its worker was lost resumes after that count.
+    the last report under `CELLS`, with a checkpoint holding the count done so far (a
+    trial retried after its worker was lost resumes after that count) and their model
+    files, or, when the storage is a folder, the folder they were saved in (`FILES_AT`).
     `data` arrives through `tune.with_parameters`, so it is put into Ray's object store
     once for the whole sweep. With `cv`, each cell is scored by `cv`-fold cross-validation.
     """
@@ -130,19 +149,21 @@ def train_cells(
         return fit_cell(cell, data, estimator, seed, cv)
 
     done = restored_progress()
+    models = model_folder()
+    at = {FILES_AT: Path(models).absolute().as_uri()} if models else {}
     while done < len(cells):
         with tempfile.TemporaryDirectory() as folder:
             entries: list[dict[str, Any]] = []
             since = time.monotonic()
             while done < len(cells) and (not entries or time.monotonic() - since < REPORT_EVERY_S):
-                entries.append(attempt_cell(done, cells[done], folder, fit, retries))
+                entries.append(attempt_cell(done, cells[done], models or folder, fit, retries))
                 done += 1
             Path(folder, PACK_STATE).write_text(json.dumps({"done": done}))
             # A lone cell's metrics are also the trial's own: a searcher or scheduler reads
             # them there (the tracking callback records them from `CELLS`).
             own = entries[0].get("metrics", {}) if len(cells) == 1 else {}
             tune.report(
-                {**own, "cells_done": done, CELLS: entries, **where},
+                {**own, "cells_done": done, CELLS: encode_entries(entries), **at, **where},
                 checkpoint=tune.Checkpoint.from_directory(folder),
             )
 

@@ -221,6 +221,31 @@ def test_packed_cells_each_become_a_run_as_they_finish(experiment: Experiment) -
     assert callback.errors == []
 
 
+def test_packed_cells_as_json_text_with_their_models_in_a_folder_of_their_own(
+    experiment: Experiment,
+) -> None:
+    """What `sweep.trainable` reports in a storage folder: the entries as JSON text, and
+    the folder its models were saved in; the checkpoint holds only its count."""
+    from sweep.cells import encode_entries
+
+    callback = TrackingCallback(experiment, cells=trial_cells)
+    trial = StandInTrial("p3", {"cells": [{"alpha": 1}, {"alpha": 2}]})
+    callback.on_trial_start(0, [trial], trial)
+    models = experiment.workspace.artifacts.root / "sweeps" / "p3" / "models"  # type: ignore[attr-defined]
+    trial.last_result = {
+        "tracking.cells": encode_entries([_cell(0, 2.5), _cell(1, 1.5)]),
+        "tracking.files_at": models.as_uri(),
+    }
+    callback.on_trial_result(0, [trial], trial, trial.last_result)
+    callback.on_checkpoint(0, [trial], trial, _checkpoint(experiment, "p3/checkpoint_000000"))
+    callback.close()
+    assert callback.errors == []
+    runs = {r.get_params()["alpha"]: r for r in experiment.get_runs()}
+    assert {a: r.get_metrics() for a, r in runs.items()} == {1: {"rmse": 2.5}, 2: {"rmse": 1.5}}
+    uris = {a: experiment.workspace.records.list_files(r.id)[0].uri for a, r in runs.items()}
+    assert uris == {1: "sweeps/p3/models/model_0.pkl", 2: "sweeps/p3/models/model_1.pkl"}
+
+
 def test_a_restored_packed_trial_records_each_cell_once(experiment: Experiment) -> None:
     first = TrackingCallback(experiment, cells=trial_cells)
     trial = StandInTrial("p2", {"cells": [{"alpha": 1}, {"alpha": 2}]})

@@ -6,6 +6,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from sweep.progress import ProgressCallback
 
 
@@ -44,13 +46,17 @@ def test_a_bar_on_a_terminal_even_one_that_reports_no_size() -> None:
     assert "3/3" in shown and "failed 1, best rmse 3" in shown and "\r" in shown
 
 
-def test_packed_trials_count_each_cell() -> None:
+@pytest.mark.parametrize("as_text", [True, False])  # as sweep.trainable reports, or a list
+def test_packed_trials_count_each_cell(as_text: bool) -> None:
+    from sweep.cells import encode_entries
+
     stream = io.StringIO()
     progress = ProgressCallback(5, "rmse", "min", stream=stream, interval=0)
     trial = StandInTrial("p", {"cells": [{}] * 5})
     progress.on_trial_start(0, [], trial)
-    ok = {"index": 0, "metrics": {"rmse": 2.0}}
-    progress.on_trial_result(0, [], trial, {"tracking.cells": [ok, {"index": 1, "error": "x"}]})
+    entries: list[Any] = [{"index": 0, "metrics": {"rmse": 2.0}}, {"index": 1, "error": "x"}]
+    cells = encode_entries(entries) if as_text else entries
+    progress.on_trial_result(0, [], trial, {"tracking.cells": cells})
     assert stream.getvalue().splitlines()[-1] == "runs 2/5: running 1, failed 1, best rmse 2"
     progress.on_trial_error(0, [], trial)  # the three cells it never reported failed with it
     assert stream.getvalue().splitlines()[-1] == "runs 5/5: running 0, failed 4, best rmse 2"

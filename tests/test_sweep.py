@@ -161,6 +161,13 @@ def test_packed_cells_are_runs_each_with_its_model_and_status(
         model = run.load_model(f"model_alpha_{alpha}.pkl")
         rmse = math.sqrt(mean_squared_error(data.y_test, model.predict(data.X_test)))
         assert rmse == pytest.approx(run.get_metrics()["rmse"])
+    # In a storage folder each model is written once, in its trial's models/ folder; Tune's
+    # checkpoints hold only the count of cells done, and no partial file is left.
+    stored = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    models = [p for p in stored if p.suffix == ".pkl" and p.name.startswith("model_")]
+    assert len(models) == 4 and {p.parent.name for p in models} == {"models"}
+    assert not [p for p in stored if p.name.endswith(".part")]
+    assert {p.name for p in stored if "checkpoint_" in str(p)} == {"pack.json"}
 
 
 def test_cells_are_queued_up_front_in_grid_order(ray_address: str, tmp_path: Path) -> None:
