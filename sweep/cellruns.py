@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sweep.cells import flatten
+from sweep.cells import cells_of, flatten
 from sweep.trialops import INTERRUPTED, STOPPED_BY, TRIAL_ID
 from tracking import Experiment, Run
 from tracking.heartbeat import is_lost
@@ -126,7 +126,7 @@ class QueuedCells:
     ids: Mapping[str, str]  # cell key -> its queued run's id
 
     def __call__(self, config: Mapping[str, Any]) -> list[str | None]:
-        return [self.ids.get(self.spec.cell_key(cell)) for cell in config["cells"]]
+        return [self.ids.get(self.spec.cell_key(cell)) for cell in cells_of(config["cells"])]
 
 
 def queue_cells(

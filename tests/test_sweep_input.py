@@ -185,3 +185,17 @@ def test_grids_and_model_names() -> None:
     assert SweepSpec.create().cells()[0] == {"alpha": 0.1}
     assert model_file_name({"alpha": 0.1}) == "model_alpha_0.1.pkl"
     assert model_file_name({"alpha": 1.0, "solver": "a/b"}) == "model_alpha_1.0_solver_a-b.pkl"
+
+
+def test_each_value_is_checked_against_its_parameters_constraint() -> None:
+    from sweep.spec import check_estimator_params
+
+    alphas = [0.1 * i for i in range(1, 10_001)]
+    check_estimator_params("sklearn.linear_model.Ridge", [("alpha", alphas)])  # all accepted
+    with pytest.raises(SweepInputError, match=r"^Ridge refuses alpha=-0.5: The 'alpha' param"):
+        check_estimator_params("sklearn.linear_model.Ridge", [("alpha", [*alphas, -0.5])])
+    # An estimator that declares no constraints is asked to check itself, with the value.
+    own = "tests.helpers.estimators.SelfCheckedRidge"
+    check_estimator_params(own, [("alpha", [0.0, 2.0])])
+    with pytest.raises(SweepInputError, match=r"^SelfCheckedRidge refuses alpha=-1.0: alpha must"):
+        check_estimator_params(own, [("alpha", [1.0, -1.0])])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sklearn.linear_model import Ridge
 
@@ -73,3 +73,13 @@ class SluggishRidge(Ridge):
 
         time.sleep(3)
         return super().fit(X, y, sample_weight)
+
+
+class SelfCheckedRidge(Ridge):
+    """Declares no parameter constraints: checks its alpha in its own `_validate_params`."""
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {}
+
+    def _validate_params(self) -> None:
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
