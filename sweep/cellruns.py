@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,17 +80,12 @@ def last_tune_run(experiment: Experiment) -> str | None:
     return None
 
 
-def cell_counts(experiment: Experiment, tune_runs: list[str]) -> tuple[int, int, int]:
-    """How many cells the sweep's Tune runs trained; of those, how many failed (none of
-    their runs completed; a resumed cell has a lost one too) and how many were canceled
-    (their latest run, when the sweep was interrupted). A run that never started (still
-    queued, or canceled in the queue) trained nothing."""
-    ran = [
-        run
-        for name in tune_runs
-        for run in runs_of(experiment, name)
-        if TRIAL_ID in run.properties or run.status is RunStatus.COMPLETED
-    ]
+def cell_counts(runs: Iterable[RunRecord]) -> tuple[int, int, int]:
+    """How many cells the runs of a sweep's Tune runs (`runs_of`) trained; of those, how
+    many failed (none of their runs completed; a resumed cell has a lost one too) and how
+    many were canceled (their latest run, when the sweep was interrupted). A run that never
+    started (still queued, or canceled in the queue) trained nothing."""
+    ran = [run for run in runs if TRIAL_ID in run.properties or run.status is RunStatus.COMPLETED]
     latest: dict[str | None, RunRecord] = {}
     for run in sorted(ran, key=lambda run: run.number):
         latest[run.properties.get(SWEEP_CELL)] = run
@@ -166,11 +161,12 @@ def _queue(
     return {run.properties[SWEEP_CELL]: run.run_id for run in runs}
 
 
-def cancel_queued(experiment: Experiment, tune_run: str) -> list[RunRecord]:
-    """End the runs of a Tune run that are still queued `Canceled` (property `stopped_by`:
-    `interrupted`) in one write, with no time spent running; returns them as they were."""
+def cancel_queued(experiment: Experiment, runs: Iterable[RunRecord]) -> list[RunRecord]:
+    """End those of a Tune run's runs (`runs_of`) that are still queued `Canceled` (property
+    `stopped_by`: `interrupted`) in one write, with no time spent running; returns them as
+    they were."""
     ws = experiment.workspace
-    left = [run for run in runs_of(experiment, tune_run) if run.status is RunStatus.QUEUED]
+    left = [run for run in runs if run.status is RunStatus.QUEUED]
     if not left:
         return []
     ended = [

@@ -21,6 +21,7 @@ from sweep.cellruns import (
     last_tune_run,
     queue_cells,
     requeue,
+    runs_of,
     still_queued,
 )
 from sweep.cells import cells_of, pack_value
@@ -33,7 +34,7 @@ from sweep.result import SweepResult, read_result
 from sweep.spec import SweepSpec
 from sweep.status import Status
 from tracking import Experiment, TrackingError, Workspace
-from tracking.records import ARGUMENTS, SCRIPT, RunStatus
+from tracking.records import ARGUMENTS, SCRIPT, RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from ray.tune import ResultGrid
@@ -364,10 +365,11 @@ def _execute(
             on_parent(opened.run_id)
         return opened
 
-    def unqueue(tune_run: str) -> None:
-        """Cancel the Tune run's cells still queued: they will not start."""
+    def unqueue(tune_run: str, runs: list[RunRecord] | None = None) -> None:
+        """Cancel the Tune run's cells still queued (of `runs`, its runs as read): they
+        will not start."""
         try:
-            cancel_queued(experiment, tune_run)
+            cancel_queued(experiment, runs_of(experiment, tune_run) if runs is None else runs)
         except TrackingError as err:  # a heartbeat check fails them once this driver ends
             tracker_errors.append(f"could not cancel the cells never started: {err}")
 
@@ -507,7 +509,7 @@ def _execute(
             # Cells whose trial Tune failed as it waited to (re)start get a Tune run of their
             # own, once for each retry `max_failures` allows (Tune has used none of them).
             retries = spec.max_failures
-            while not interrupted and not spec.adaptive and retries != 0:
+            while not interrupted and not spec.adaptive and retries != 0 and tracker.unretried:
                 finished = completed_cells(experiment)
                 lost = [
                     dict(cell)
@@ -520,9 +522,11 @@ def _execute(
                 retries -= 1
                 rerun = sweep_name(spec.experiment)
                 interrupted, tracker = new_tune_run(lost, rerun, {}, again=True)
+        ran: list[RunRecord] = []
         for tune_run in tune_runs:  # cells never started (stopped early) are not left waiting
-            unqueue(tune_run)
-        trained, failed, canceled = cell_counts(experiment, tune_runs)
+            ran.extend(runs := runs_of(experiment, tune_run))
+            unqueue(tune_run, runs)
+        trained, failed, canceled = cell_counts(ran)
     except BaseException as err:
         for tune_run in {name, *tune_runs}:
             unqueue(tune_run)

@@ -178,7 +178,14 @@ def test_the_recorder_owns_its_trial_to_run_map(experiment: Experiment) -> None:
 def test_queued_cells_are_recorded_in_place_and_those_never_started_canceled(
     experiment: Experiment,
 ) -> None:
-    from sweep.cellruns import SWEEP_CELL, SWEEP_RUN, cancel_queued, cell_counts, queue_cells
+    from sweep.cellruns import (
+        SWEEP_CELL,
+        SWEEP_RUN,
+        cancel_queued,
+        cell_counts,
+        queue_cells,
+        runs_of,
+    )
     from sweep.spec import SweepSpec
 
     spec = SweepSpec.create(alphas=[0.3, 0.1, 0.2], experiment="rec")
@@ -213,7 +220,8 @@ def test_queued_cells_are_recorded_in_place_and_those_never_started_canceled(
     assert done.properties["ray.trial_id"] == "t1"
     # The sweep stopped before the other two started: canceled, no time spent running,
     # and not counted as trained.
-    assert {r.run_id for r in cancel_queued(experiment, "tune-1")} == {
+    ran = runs_of(experiment, "tune-1")
+    assert {r.run_id for r in cancel_queued(experiment, ran)} == {
         waiting[0].id, waiting[2].id,
     }  # fmt: skip
     for run in (waiting[0], waiting[2]):
@@ -222,4 +230,4 @@ def test_queued_cells_are_recorded_in_place_and_those_never_started_canceled(
         assert record.properties["stopped_by"] == "interrupted"
         assert run.get_params() == {"alpha": run.get_params()["alpha"]}  # kept
         assert run.id not in heartbeat.runs
-    assert cell_counts(experiment, ["tune-1"]) == (1, 0, 0)
+    assert cell_counts(ran) == cell_counts(runs_of(experiment, "tune-1")) == (1, 0, 0)
