@@ -60,3 +60,21 @@ def test_bad_experiment_names_are_rejected(name: object) -> None:
 
 def test_tutorial_experiment_name_passes() -> None:
     assert check_experiment_name("diabetes-experiment") == "diabetes-experiment"
+
+
+@pytest.mark.parametrize("char", [*map(chr, range(0x20)), "\x7f", "\u00ad", "\u2028", "\u2029"])
+def test_every_control_format_or_separator_character_is_refused(char: str) -> None:
+    from tracking.names import check_key
+
+    for text in (f"model{char}.pkl", f"mod\u00e9le{char}.pkl"):  # an ASCII name, and not
+        with pytest.raises(ValidationError, match="control characters"):
+            check_file_name(text)
+        with pytest.raises(ValidationError, match="printable characters"):
+            check_key("metric", text)
+
+
+def test_printable_ascii_is_not_taken_for_control_characters() -> None:
+    from tracking.names import check_key
+
+    for char in map(chr, range(0x20, 0x7F)):
+        assert check_key("metric", f"a{char}b") == f"a{char}b"

@@ -61,7 +61,13 @@ def check_key(kind: str, key: object) -> str:
     return key
 
 
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")  # the only ASCII characters of those classes
+
+
 def _has_control(text: str) -> bool:
+    """Whether `text` holds a control, format or line/paragraph separator character."""
+    if text.isascii():  # nearly every name: one scan in C rather than a lookup per character
+        return _ASCII_CONTROL.search(text) is not None
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
 
 
