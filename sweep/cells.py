@@ -1,12 +1,13 @@
 """The trainable <-> recorder protocol: the result keys a trial reports, and their shapes.
 
 A trainable that packs grid cells reports the cells it finished since its last report under
-`CELLS`, one `CellDone` or `CellFailed` each, with a checkpoint holding their model files.
-They travel as JSON text (`encode_entries`; a list is read too): Tune formats, copies and
-saves every result on its event loop, where one string costs far less than a thousand
-small dicts.
-`NODE_ID` says which Ray node the trial ran on. No Ray import: Ray workers import this
-module, and so does the recorder, which is tested without Ray.
+`CELLS`, one `CellDone` or `CellFailed` each, with a checkpoint holding their model files
+(or naming, under `FILES_AT`, the folder they were saved in). The entries travel as JSON
+text (`encode_entries`; a list is read too), and so do a trial's cells in its config
+(`pack_value`): Tune copies, formats and saves every config and result on its event loop,
+where one string costs far less than a thousand small dicts. `NODE_ID` says which Ray
+node the trial ran on. No Ray import: Ray workers import this module, and so does the
+recorder, which is tested without Ray.
 """
 
 from __future__ import annotations
