@@ -29,7 +29,7 @@ from sweep.claim import Claim, acquire
 from sweep.data import Dataset, load_dataset
 from sweep.errors import SweepInputError
 from sweep.parent import FAILED_CELLS, TRAINED_CELLS
-from sweep.raystart import check_reachable, connect_ray, tune_quiet
+from sweep.raystart import check_reachable, connect_ray, trials_ended, tune_quiet
 from sweep.result import SweepResult, read_result
 from sweep.spec import SweepSpec
 from sweep.status import Status
@@ -384,6 +384,7 @@ def _execute(
                 tracker.cancel_unfinished()
             raise
         finally:
+            trials_ended()  # their last output reaches this console before it exits
             for tracker in trackers:
                 tracker.close()  # every record written before the results are read
         for tracker in trackers:

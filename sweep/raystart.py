@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,22 @@ from urllib.parse import urlparse
 
 from sweep.errors import SweepInputError
 from sweep.status import Status
+
+# Ray forwards a worker's output to its driver through its log monitor, which looks for new
+# worker log files every half second: a driver that exits as soon as its trials end would
+# drop their last lines. On its way out it waits for them up to this long after they ended.
+OUTPUT_LAG_S = 1.0
+_trials_ended_at: list[float] = []  # when this process's last Tune run ended (monotonic)
+
+
+def trials_ended() -> None:
+    """Note that a Tune run's trials have just ended: their last output is on its way."""
+    _trials_ended_at[:] = [time.monotonic()]
+
+
+def _let_worker_output_arrive() -> None:
+    if _trials_ended_at:
+        time.sleep(max(0.0, _trials_ended_at[0] + OUTPUT_LAG_S - time.monotonic()))
 
 
 def local_cpus() -> int:
@@ -79,6 +96,7 @@ def connect_ray(
         # too, before Python's exit hooks run).
         atexit.register(_stop_ray)
         _stop_ray_with_kernel()
+    atexit.register(_let_worker_output_arrive)  # registered last: runs before `_stop_ray`
     status.say(f"Ray ready: {describe_cluster()}")
 
 

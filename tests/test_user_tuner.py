@@ -182,6 +182,28 @@ def test_run_sweep_passes_a_runtime_env_and_shows_the_workers_output(
     assert "worker says: mark=from-runtime-env" in done.stdout + done.stderr
 
 
+def test_a_driver_exiting_right_after_its_trials_waits_for_their_last_output() -> None:
+    """Ray forwards worker output about every half second: a script that ends at once
+    after `run_sweep` still shows its trials' last lines (the exit hook waits for them)."""
+    code = (
+        "import time\n"
+        "from sweep import raystart\n"
+        "raystart.OUTPUT_LAG_S = 0.6\n"
+        "raystart._let_worker_output_arrive()  # no trials yet: no wait\n"
+        "started = time.monotonic(); raystart._let_worker_output_arrive()\n"
+        "assert time.monotonic() - started < 0.1\n"
+        "raystart.trials_ended()\n"
+        "started = time.monotonic(); raystart._let_worker_output_arrive()\n"
+        "print(round(time.monotonic() - started, 1))\n"
+        "raystart.trials_ended(); time.sleep(0.7)  # ended long enough ago: no wait\n"
+        "started = time.monotonic(); raystart._let_worker_output_arrive()\n"
+        "print(round(time.monotonic() - started, 1))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0.6", "0.0"]
+
+
 def test_data_on_s3_is_read_from_the_workspaces_endpoint(
     ray_address: str, tmp_path: Path, s3_endpoint: str, s3_bucket: str, s3_client: Any,
     monkeypatch: pytest.MonkeyPatch,
