@@ -436,7 +436,7 @@ def _execute(
             search["scheduler"] = spec.early_stop.scheduler(spec.metric, spec.mode)
         callbacks: list[tune.Callback] = [tracker, statecheck.StateRecorder(experiment, run_name)]
         if again:
-            status.say(f"training again {_cells(count)} whose trial was lost before it ran")
+            status.say(f"training again {_n_cells(count)} whose trial was lost before it ran")
         else:
             status.say(_training(count, prepared.reused, size))
         if progress:
@@ -525,8 +525,9 @@ def _execute(
                 interrupted, tracker = new_tune_run(lost, rerun, {}, again=True)
         ran: list[RunRecord] = []
         for tune_run in tune_runs:  # cells never started (stopped early) are not left waiting
-            ran.extend(runs := runs_of(experiment, tune_run))
+            runs = runs_of(experiment, tune_run)
             unqueue(tune_run, runs)
+            ran.extend(runs)
         trained, failed, canceled = cell_counts(ran)
     except BaseException as err:
         for tune_run in {name, *tune_runs}:
@@ -554,13 +555,14 @@ def _execute(
     )
 
 
-def _cells(count: int) -> str:
+def _n_cells(count: int) -> str:
+    """`1 cell`, `3 cells`."""
     return f"{count} cell{'s' if count != 1 else ''}"
 
 
 def _training(cells: int, reused: int, size: int) -> str:
     """`training 10 cells (2 already done), 5 per trial`: what a new Tune run does."""
-    text = f"training {_cells(cells)}"
+    text = f"training {_n_cells(cells)}"
     if reused:
         text += f" ({reused} already done)"
     return text + (f", {size} per trial" if size > 1 else "")

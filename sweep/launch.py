@@ -171,8 +171,8 @@ def build_parser() -> _Parser:
     add(
         "--max-failures",
         type=int,
-        help="retries of a cell whose fit raised, and of a trial whose worker was lost "
-        "(0; -1: no limit)",
+        help="retries of a cell whose fit raised, and of a trial whose worker or node was "
+        "lost, even before it started (0; -1: no limit)",
     )
     add(
         "--pack",

@@ -21,17 +21,18 @@ from sweep.status import Status
 # worker log files every half second: a driver that exits as soon as its trials end would
 # drop their last lines. On its way out it waits for them up to this long after they ended.
 OUTPUT_LAG_S = 1.0
-_trials_ended_at: list[float] = []  # when this process's last Tune run ended (monotonic)
+_trials_ended_at: float | None = None  # when this process's last Tune run ended (monotonic)
 
 
 def trials_ended() -> None:
     """Note that a Tune run's trials have just ended: their last output is on its way."""
-    _trials_ended_at[:] = [time.monotonic()]
+    global _trials_ended_at
+    _trials_ended_at = time.monotonic()
 
 
 def _let_worker_output_arrive() -> None:
-    if _trials_ended_at:
-        time.sleep(max(0.0, _trials_ended_at[0] + OUTPUT_LAG_S - time.monotonic()))
+    if _trials_ended_at is not None:
+        time.sleep(max(0.0, _trials_ended_at + OUTPUT_LAG_S - time.monotonic()))
 
 
 def local_cpus() -> int:

@@ -194,14 +194,16 @@ def test_a_driver_exiting_right_after_its_trials_waits_for_their_last_output() -
         "assert time.monotonic() - started < 0.1\n"
         "raystart.trials_ended()\n"
         "started = time.monotonic(); raystart._let_worker_output_arrive()\n"
-        "print(round(time.monotonic() - started, 1))\n"
+        "print(time.monotonic() - started)\n"
         "raystart.trials_ended(); time.sleep(0.7)  # ended long enough ago: no wait\n"
         "started = time.monotonic(); raystart._let_worker_output_arrive()\n"
-        "print(round(time.monotonic() - started, 1))\n"
+        "print(time.monotonic() - started)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0.6", "0.0"]
+    just_after, long_after = map(float, done.stdout.split())
+    assert 0.5 < just_after < 0.6 + 1.0  # the rest of the lag (a busy machine may oversleep)
+    assert long_after < 0.1
 
 
 def test_data_on_s3_is_read_from_the_workspaces_endpoint(
