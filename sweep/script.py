@@ -56,6 +56,7 @@ LOGGED = "tracking.logged"  # result key: the run's events of the step that are 
 RUN_FILES = "tracking.run_files"  # result key: the checkpoint's folders that are run files
 OUTPUTS, LOGS, STD_LOG = "outputs", "logs", "std_log.txt"
 STDERR_LINES = 5  # of a failed script's stderr, in its trial's error
+LOG_IN_MEMORY = 1 << 20  # bytes of a trial's std_log kept in memory before it spills to a file
 POLL_S = 0.1
 
 # Runs the script as `python script.py args` would (sys.argv, sys.path[0], __main__), and
@@ -254,7 +255,7 @@ class _Trial:
         self.base = Path(tempfile.mkdtemp(prefix="sweep-trial-"))
         self.work = self.base / "work"
         (self.work / OUTPUTS).mkdir(parents=True)
-        self.std_log = self.base / STD_LOG
+        self.std_log = _Log()
         self.steps = Steps(lambda result: self._tune_report(result))
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
 
@@ -262,7 +263,12 @@ class _Trial:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self.base, ignore_errors=True)
+        self.std_log.close()
+        try:  # what the code left: usually nothing, so three folders to remove
+            for folder in (self.work / OUTPUTS, self.work, self.base):
+                os.rmdir(folder)
+        except OSError:
+            shutil.rmtree(self.base, ignore_errors=True)
 
     def run_script(self, path: str, argv: list[str]) -> int:
         """Run the script to its end, reporting its steps as it logs them; its status."""
@@ -275,57 +281,55 @@ class _Trial:
         root = str(Path(tracking.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         command = [sys.executable, "-c", _BOOT, path, *argv]
-        with self.std_log.open("ab") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=self.work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-            lock = threading.Lock()
-            assert process.stdout is not None and process.stderr is not None
-            pumps = [
-                threading.Thread(target=_pump, args=(process.stdout, log, lock, None, sys.stdout)),
-                threading.Thread(
-                    target=_pump, args=(process.stderr, log, lock, self.stderr_tail, sys.stderr)
-                ),
-            ]
-            for pump in pumps:
-                pump.start()
-            try:
-                with events.open("rb") as source:
-                    reader = _Lines(source)
-                    while process.poll() is None:
-                        self._take(reader.new())
-                        time.sleep(POLL_S)
-                    for pump in pumps:
-                        pump.join()
+        log = self.std_log
+        process = subprocess.Popen(
+            command,
+            cwd=self.work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        pumps = [
+            threading.Thread(target=_pump, args=(process.stdout, log, None, sys.stdout)),
+            threading.Thread(
+                target=_pump, args=(process.stderr, log, self.stderr_tail, sys.stderr)
+            ),
+        ]
+        for pump in pumps:
+            pump.start()
+        try:
+            with events.open("rb") as source:
+                reader = _Lines(source)
+                while process.poll() is None:
                     self._take(reader.new())
-            finally:
-                if process.poll() is None:  # the trial was ended under it
-                    process.kill()
-                    process.wait()
+                    time.sleep(POLL_S)
+                for pump in pumps:
+                    pump.join()
+                self._take(reader.new())
+        finally:
+            if process.poll() is None:  # the trial was ended under it
+                process.kill()
+                process.wait()
         return process.returncode
 
     def call(self, fn: Callable[[dict[str, Any]], Any], config: dict[str, Any]) -> None:
         """Call `fn(config)` in the trial's folder, as its run, keeping what it prints."""
         run = TrialRun(self.steps.take)
         previous = os.getcwd()
-        with self.std_log.open("a", encoding="utf-8") as log:
-            out, err = _Tee(sys.stdout, log), _Tee(sys.stderr, log)
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                os.chdir(self.work)
-                try:
-                    with started_for(run):
-                        fn(config)
-                except BaseException:  # kept with its run's log, then the trial fails
-                    if not self.steps.stopped:
-                        traceback.print_exc(file=log)
-                    raise
-                finally:
-                    os.chdir(previous)
+        out, err = _Tee(sys.stdout, self.std_log), _Tee(sys.stderr, self.std_log)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            os.chdir(self.work)
+            try:
+                with started_for(run):
+                    fn(config)
+            except BaseException:  # kept with its run's log, then the trial fails
+                if not self.steps.stopped:
+                    self.std_log.write(traceback.format_exc().encode(errors="replace"))
+                raise
+            finally:
+                os.chdir(previous)
 
     def _take(self, events: Iterator[Event]) -> None:
         for event in events:
@@ -342,10 +346,7 @@ class _Trial:
             shutil.copytree(self.work / OUTPUTS, folder / OUTPUTS, symlinks=False)
             folders.append(OUTPUTS)
         (folder / LOGS).mkdir(parents=True)
-        if self.std_log.exists():
-            shutil.copyfile(self.std_log, folder / LOGS / STD_LOG)
-        else:
-            (folder / LOGS / STD_LOG).touch()
+        self.std_log.copy_to(folder / LOGS / STD_LOG)
         folders.append(LOGS)
         result = self.steps.last()
         result[RUN_FILES] = folders
@@ -369,26 +370,46 @@ class _Lines:
                 yield json.loads(line)
 
 
-class _Tee:
-    """A text stream that writes to two (the worker's stream and the run's log)."""
+class _Log:
+    """A trial's `std_log.txt` while it runs: in memory (most trials print little), in a
+    temporary file past `LOG_IN_MEMORY` bytes; written from several threads at once."""
 
-    def __init__(self, first: IO[str], second: IO[str]) -> None:
-        self._streams = (first, second)
+    def __init__(self) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=LOG_IN_MEMORY)  # noqa: SIM115 - see close
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            self._file.write(data)
+
+    def copy_to(self, path: Path) -> None:
+        with self._lock, path.open("wb") as target:
+            self._file.seek(0)
+            shutil.copyfileobj(self._file, target)
+            self._file.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Tee:
+    """A text stream that writes to a stream of the worker's and to the run's log."""
+
+    def __init__(self, stream: IO[str], log: _Log) -> None:
+        self._stream, self._log = stream, log
 
     def write(self, text: str) -> int:
-        for stream in self._streams:
-            stream.write(text)
+        self._stream.write(text)
+        self._log.write(text.encode(errors="replace"))
         return len(text)
 
     def flush(self) -> None:
-        for stream in self._streams:
-            stream.flush()
+        self._stream.flush()
 
 
 def _pump(
     source: IO[bytes],
-    log: IO[bytes],
-    lock: threading.Lock,
+    log: _Log,
     tail: collections.deque[str] | None,
     echo: IO[str],
 ) -> None:
@@ -396,9 +417,7 @@ def _pump(
     Ray forwards to the driver, as it does a function trial's prints); keep its last lines
     in `tail`."""
     for line in iter(source.readline, b""):
-        with lock:
-            log.write(line)
-            log.flush()
+        log.write(line)
         try:
             echo.write(line.decode(errors="replace"))
             echo.flush()

@@ -197,3 +197,32 @@ def test_the_last_report_repeats_the_metrics_it_lacks_and_names_them() -> None:
     }
     fresh, _ = _steps()
     assert fresh.last() == {REPEATED: []}  # code that logged nothing
+
+
+def test_a_trials_log_keeps_every_line_from_threads_past_its_memory_limit(tmp_path: Path) -> None:
+    """What a trial prints is held in memory up to `LOG_IN_MEMORY` bytes, then in a file:
+    lines written by several threads at once, across that switch, all reach std_log.txt."""
+    import threading
+
+    from sweep.script import LOG_IN_MEMORY, _Log
+
+    log = _Log()
+    line = b"x" * 99 + b"\n"
+    per_thread = LOG_IN_MEMORY // len(line)  # four threads: past the limit four times over
+
+    def write(tag: bytes) -> None:
+        for _ in range(per_thread):
+            log.write(tag + line)
+
+    threads = [threading.Thread(target=write, args=(bytes([65 + i]),)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    log.write(b"the end\n")
+    log.copy_to(tmp_path / "std_log.txt")
+    log.close()
+    lines = (tmp_path / "std_log.txt").read_bytes().splitlines()
+    assert len(lines) == 4 * per_thread + 1 and lines[-1] == b"the end"
+    for tag in b"ABCD":
+        assert sum(1 for kept in lines if kept[0] == tag) == per_thread
