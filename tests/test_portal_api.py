@@ -858,3 +858,58 @@ def test_create_app_refuses_a_short_token(sweep: Sweep) -> None:
 
     with pytest.raises(ConfigError, match="has 31 characters: a token has at least 32"):
         create_app(sweep.workspace, token="x" * 31)
+
+
+def test_pages_run_one_at_a_time_in_the_page_thread_while_downloads_use_their_own(
+    own_sweep: Sweep, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocking endpoints take turns in one page thread per process (threads sharing the
+    GIL cost each request more CPU under load); a download runs beside them."""
+    import asyncio
+    import threading
+    import time
+
+    import httpx
+
+    store = own_sweep.workspace.records
+    real = store.list_experiments
+    lock, inside, seen = threading.Lock(), [0], {"most": 0, "threads": set()}
+    gate = threading.Event()
+
+    def slow_list() -> Any:
+        with lock:
+            inside[0] += 1
+            seen["most"] = max(seen["most"], inside[0])
+            seen["threads"].add(threading.current_thread().name)
+        time.sleep(0.05)
+        with lock:
+            inside[0] -= 1
+        return real()
+
+    real_file = store.get_file
+
+    def held_file(run_id: str, name: str) -> Any:
+        # A download that stays in its endpoint until the pages have been served.
+        if not gate.wait(10):
+            raise RuntimeError("the pages waited for the download")
+        return real_file(run_id, name)
+
+    monkeypatch.setattr(store, "list_experiments", slow_list)
+    monkeypatch.setattr(store, "get_file", held_file)
+    run = own_sweep.runs[0]
+    (record,) = run.get_files()
+
+    async def main() -> tuple[list[int], int]:
+        transport = httpx.ASGITransport(app=create_app(own_sweep.workspace))
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            download = asyncio.ensure_future(
+                client.get(f"/api/runs/{run.id}/files/{record.name}")
+            )
+            pages = await asyncio.gather(*(client.get("/api/experiments") for _ in range(4)))
+            gate.set()
+            return [p.status_code for p in pages], (await download).status_code
+
+    statuses, downloaded = asyncio.run(main())
+    assert statuses == [200] * 4 and downloaded == 200
+    assert seen["most"] == 1
+    assert len(seen["threads"]) == 1 and next(iter(seen["threads"])).startswith("portal-page")

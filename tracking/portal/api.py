@@ -1,8 +1,9 @@
 """The JSON API under /api: experiments, runs, charts, histories, file downloads and
 registered models. Read-only.
 
-Endpoints are plain functions (Starlette runs them in its thread pool, as the stores
-block); errors are raised as `tracking` errors and answered by the app's handlers.
+Endpoints are plain functions run in the app's page threads (`tracking.portal.threads`),
+as the stores block; a file download runs in Starlette's own pool. Errors are raised as
+`tracking` errors and answered by the app's handlers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tracking.portal.downloads import file_response
 from tracking.portal.encode import PortalJSONResponse, experiment_json
 from tracking.portal.history import metric_history
 from tracking.portal.openapi import openapi_document
+from tracking.portal.threads import in_page_threads
 from tracking.workspace import Workspace
 
 
@@ -95,13 +97,13 @@ def openapi(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/openapi.json", openapi, methods=["GET"]),
-    Route("/api/experiments", list_experiments, methods=["GET"]),
-    Route("/api/experiments/{name}", get_experiment, methods=["GET"]),
-    Route("/api/experiments/{name}/runs", search_runs, methods=["GET"]),
-    Route("/api/experiments/{name}/chart", chart, methods=["GET"]),
-    Route("/api/runs/{run_id}", get_run, methods=["GET"]),
-    Route("/api/runs/{run_id}/history", run_history, methods=["GET"]),
+    Route("/api/openapi.json", in_page_threads(openapi), methods=["GET"]),
+    Route("/api/experiments", in_page_threads(list_experiments), methods=["GET"]),
+    Route("/api/experiments/{name}", in_page_threads(get_experiment), methods=["GET"]),
+    Route("/api/experiments/{name}/runs", in_page_threads(search_runs), methods=["GET"]),
+    Route("/api/experiments/{name}/chart", in_page_threads(chart), methods=["GET"]),
+    Route("/api/runs/{run_id}", in_page_threads(get_run), methods=["GET"]),
+    Route("/api/runs/{run_id}/history", in_page_threads(run_history), methods=["GET"]),
     Route("/api/runs/{run_id}/files/{name:path}", download_file, methods=["GET"]),
-    Route("/api/models", list_models, methods=["GET"]),
+    Route("/api/models", in_page_threads(list_models), methods=["GET"]),
 ]

@@ -29,6 +29,7 @@ from tracking.portal.encode import PortalJSONResponse
 from tracking.portal.history import HistoryCache
 from tracking.portal.security import LOOPBACK_HOSTS, MIN_TOKEN_LENGTH, PortalGuard
 from tracking.portal.templating import STATIC, make_templates
+from tracking.portal.threads import page_threads
 
 if TYPE_CHECKING:
     from tracking.workspace import Workspace
@@ -103,6 +104,7 @@ def create_app(
     app.state.chart_cache = ChartCache()
     app.state.history_cache = HistoryCache()
     app.state.download_slots = download_slots
+    app.state.page_threads = page_threads()
     return app
 
 

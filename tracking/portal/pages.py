@@ -21,6 +21,7 @@ from tracking.portal.api import workspace_of
 from tracking.portal.encode import experiment_json, jsonable
 from tracking.portal.query import STATUSES, RunQuery
 from tracking.portal.templating import fmt_param
+from tracking.portal.threads import in_page_threads
 
 FIELD_COLUMNS = (
     ("Run", "number"),
@@ -233,9 +234,9 @@ def experiments_redirect(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/", experiments_page, methods=["GET"]),
+    Route("/", in_page_threads(experiments_page), methods=["GET"]),
     Route("/experiments", experiments_redirect, methods=["GET"]),
-    Route("/experiments/{name}", experiment_page, methods=["GET"]),
-    Route("/runs/{run_id}", run_page, methods=["GET"]),
-    Route("/models", models_page, methods=["GET"]),
+    Route("/experiments/{name}", in_page_threads(experiment_page), methods=["GET"]),
+    Route("/runs/{run_id}", in_page_threads(run_page), methods=["GET"]),
+    Route("/models", in_page_threads(models_page), methods=["GET"]),
 ]

@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 
 STOP_SECONDS = 10.0  # a stopping worker's time to finish its requests before it is killed
 EXIT_WORKER_FAILED = 1
-# Threads for blocking endpoints per process, besides one per download allowed at once
-# (a download holds its thread while it hashes the file): measured at 10,000 runs with 50
-# clients, 4 gave 1.4x the throughput and half the p99 of anyio's default 40.
-PAGE_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -59,8 +55,10 @@ class AppSpec:
 
     @property
     def threads(self) -> int:
-        """Threads for blocking endpoints: `PAGE_THREADS` beside the downloads."""
-        return PAGE_THREADS + self.max_downloads
+        """Threads of Starlette's pool: one per download allowed at once (a download holds
+        its thread while it hashes the file), and one to refuse the next; the pages have
+        their own (`tracking.portal.threads`)."""
+        return self.max_downloads + 1
 
 
 def build_app(spec: AppSpec) -> tuple[Workspace, Starlette]:
@@ -89,7 +87,7 @@ def build_app(spec: AppSpec) -> tuple[Workspace, Starlette]:
 
 def serve(app: Starlette, sock: socket.socket, threads: int) -> None:
     """Serve `app` on the listening socket `sock` with uvicorn until it is told to stop,
-    its blocking endpoints run by at most `threads` threads at once."""
+    Starlette's pool (its downloads) at most `threads` threads."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -99,11 +97,7 @@ def serve(app: Starlette, sock: socket.socket, threads: int) -> None:
 
 
 def _threads_limited(app: Starlette, threads: int) -> ASGIApp:
-    """`app`, its blocking endpoints run by at most `threads` threads at once.
-
-    Starlette runs them in anyio's pool (40 threads): 40 requests at once in one process
-    then take turns on the GIL and its database connections, and all of them finish late.
-    """
+    """`app`, with Starlette's pool (anyio's, 40 threads by default) of `threads` threads."""
     limited = False
 
     async def limit_first(scope: Scope, receive: Receive, send: Send) -> None:
