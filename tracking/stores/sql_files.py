@@ -34,11 +34,14 @@ class SqlFiles(SqlBase):
 
     @staticmethod
     def _insert_file(conn: sa.Connection, record: FileRecord) -> None:
-        values = {"b_run_id": record.run_id, "b_name": record.name}
-        exists = conn.execute(st.FILE_NAMED, values).first()
-        if exists:
-            raise ConflictError(f"run {record.run_id!r} already has a file named {record.name!r}")
-        conn.execute(st.INSERT["files"], record.__dict__)
+        """Insert the file's row in a transaction that has found its run: the name taken
+        is the one key its table can clash on (run id and name)."""
+        try:
+            conn.execute(st.INSERT["files"], record.__dict__)
+        except sa.exc.IntegrityError:
+            raise ConflictError(
+                f"run {record.run_id!r} already has a file named {record.name!r}"
+            ) from None
 
     def list_files(self, run_id: str) -> list[FileRecord]:
         f = t.files

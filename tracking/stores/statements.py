@@ -38,11 +38,6 @@ QUEUED_NUMBERS = sa.select(_r.c.run_id, _r.c.number).where(
     _r.c.status == RunStatus.QUEUED.value,
 )
 
-# Whether a run already has a file of this name.
-FILE_NAMED = sa.select(t.files.c.name).where(
-    t.files.c.run_id == param("b_run_id"), t.files.c.name == param("b_name")
-)
-
 # A run's state, its row locked (PostgreSQL) for the rest of the transaction.
 RUN_STATE = (
     sa.select(_r.c.status, _r.c.experiment_id, _r.c.number)
