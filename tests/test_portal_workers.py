@@ -1,4 +1,4 @@
-"""`python -m tracking.portal --workers N`: N processes serve one socket, alike, and stop together.
+"""`python -m tracking.portal --workers N`: N processes serve one port, alike, and stop together.
 
 The portal runs as a subprocess on 127.0.0.1 and is stopped by its pid. Which worker served a
 connection is read from the process tree, as an operator would (`/proc`: the worker holding
@@ -224,6 +224,27 @@ def test_two_workers_serve_alike_and_stop_with_the_command(portal: Portal) -> No
     assert not [pid for pid in everyone if _alive(pid)], "a worker outlived the portal"
     log = portal.log.read_text()
     assert "Traceback" not in log and "(2 workers)" in log, log
+
+
+def test_connections_opened_at_once_are_spread_across_the_workers(portal: Portal) -> None:
+    """A burst of clients (a page's requests, a load test) is served by every worker, not
+    all by the first to wake: on Linux each worker listens on its own socket of the port."""
+    workers = _workers(portal.process.pid)
+    connections = [
+        http.client.HTTPConnection("127.0.0.1", portal.port, timeout=10) for _ in range(24)
+    ]
+    try:
+        for connection in connections:
+            connection.connect()
+        for connection in connections:
+            assert _get(connection, "/api/experiments")[0] == 200
+        serving = [_serving_pid(portal, connection) for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+    counts = {pid: serving.count(pid) for pid in workers}
+    assert sum(counts.values()) == 24, (serving, workers)
+    assert min(counts.values()) >= 2, f"24 connections at once, by worker: {counts}"
 
 
 def test_a_worker_that_ends_stops_the_portal(portal: Portal) -> None:

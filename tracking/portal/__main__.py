@@ -133,22 +133,60 @@ def allowed_hosts(host: str, extra: Sequence[str], *, token: str | None) -> list
 
 def _bind(host: str, port: int) -> socket.socket:
     """A listening socket, bound here so that a port in use is one clear message."""
+    try:
+        return _listen(host.strip("[]"), port)
+    except OSError as err:
+        raise PortalExit(
+            f"tracking-portal: cannot listen on {host}:{port}: {err.strerror or err}",
+            EXIT_UNAVAILABLE,
+        ) from None
+
+
+def _listen(host: str, port: int, *, balanced: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on such sockets, and without it
     # Nagle holds each kept-alive response until the client's delayed ACK (40 ms).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
+        if balanced:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
         sock.listen(128)
-    except OSError as err:
+    except OSError:
         sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker_sockets(sock: socket.socket, count: int) -> list[socket.socket]:
+    """A listening socket per worker on `sock`'s address, which is closed.
+
+    Workers sharing one socket do not share its connections: a worker woken by a burst
+    accepts every connection waiting, and 50 clients that connect at once are all served
+    by one worker while the others idle. On Linux each worker gets a socket of its own on
+    the port (`SO_REUSEPORT`), and the kernel spreads new connections across them. The
+    port, checked free by `_bind`, changes hands in between; should another process take
+    it meanwhile, the portal stops with the same message as for a port in use. Elsewhere
+    the workers share `sock`.
+    """
+    if count == 1 or not sys.platform.startswith("linux"):
+        return [sock] * count
+    host, port = sock.getsockname()[:2]
+    sock.close()
+    made: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            made.append(_listen(host, port, balanced=True))
+    except OSError as err:
+        for done in made:
+            done.close()
         raise PortalExit(
             f"tracking-portal: cannot listen on {host}:{port}: {err.strerror or err}",
             EXIT_UNAVAILABLE,
         ) from None
-    sock.set_inheritable(True)
-    return sock
+    return made
 
 
 def _read_token_file(path: str) -> tuple[str, int]:
@@ -251,11 +289,11 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
     except TrackingError as err:
         raise PortalExit(f"tracking-portal: {err}") from None
     try:
-        sock = _bind(args.host, args.port)
+        sockets = _worker_sockets(_bind(args.host, args.port), args.workers)
     except PortalExit:
         workspace.close()
         raise
-    port = sock.getsockname()[1]
+    port = sockets[0].getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     workers = f" ({args.workers} workers)" if args.workers > 1 else ""
     print(
@@ -267,12 +305,13 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
     )
     try:
         if args.workers == 1:
-            serve(app, sock, spec.threads)
+            serve(app, sockets[0], spec.threads)
             return 0
         workspace.close()  # each worker opens its own
-        return Supervisor(spec, sock, args.workers).run()
+        return Supervisor(spec, sockets).run()
     finally:
-        sock.close()
+        for sock in set(sockets):
+            sock.close()
         workspace.close()
 
 

@@ -1,11 +1,13 @@
-"""Serving the portal from several processes: workers that share one listening socket.
+"""Serving the portal from several processes: workers on one port.
 
 One Python process serves the portal on one core: its requests take turns on the GIL. With
-`--workers N` the command binds the socket once, then starts N worker processes (spawned,
-not forked: nothing the parent opened, no engine or thread, crosses into them) that each
-open the workspace for reading and serve its own app on that socket; the kernel hands each
-new connection to one of them, and it keeps that connection. Every worker builds its app
-from the same `AppSpec`, so the token, allowed hosts and limits are the same in each.
+`--workers N` the command binds the port, then starts N worker processes (spawned, not
+forked: nothing the parent opened, no engine or thread, crosses into them) that each open
+the workspace for reading and serve its own app on a listening socket of that port: on
+Linux each its own (`SO_REUSEPORT`, see `tracking.portal.__main__._worker_sockets`),
+elsewhere one they share. The kernel hands each new connection to one of them, and it keeps
+that connection. Every worker builds its app from the same `AppSpec`, so the token,
+allowed hosts and limits are the same in each.
 
 The parent only supervises: on SIGTERM or SIGINT it asks each worker to stop (SIGTERM, by
 its pid: a worker finishes the requests it has, up to `STOP_SECONDS`) and kills any worker
@@ -21,6 +23,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
@@ -140,18 +143,18 @@ def _worker(spec: AppSpec, sock: socket.socket) -> None:
 
 
 class Supervisor:
-    """Starts `count` workers on `sock`, waits for a stop signal or a worker's end, stops all.
+    """Starts a worker per listening socket, waits for a stop signal or a worker's end, and
+    stops all.
 
     Args:
         spec: what each worker builds its app from.
-        sock: the listening socket, bound by the caller.
-        count: how many workers (at least 1).
+        sockets: each worker's listening socket, bound by the caller (one socket may be
+            given for several workers, who then share it).
     """
 
-    def __init__(self, spec: AppSpec, sock: socket.socket, count: int) -> None:
+    def __init__(self, spec: AppSpec, sockets: Sequence[socket.socket]) -> None:
         self._spec = spec
-        self._sock = sock
-        self._count = count
+        self._sockets = list(sockets)
         self._stop_signal: int | None = None
         self.workers: list[BaseProcess] = []
 
@@ -182,12 +185,12 @@ class Supervisor:
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")
-        for number in range(self._count):
+        for number, sock in enumerate(self._sockets):
             if self._stop_signal is not None:
                 return
             worker = context.Process(
                 target=_worker,
-                args=(self._spec, self._sock),
+                args=(self._spec, sock),
                 name=f"tracking-portal-worker-{number + 1}",
                 daemon=False,
             )
