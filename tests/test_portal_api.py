@@ -902,9 +902,7 @@ def test_pages_run_one_at_a_time_in_the_page_thread_while_downloads_use_their_ow
     async def main() -> tuple[list[int], int]:
         transport = httpx.ASGITransport(app=create_app(own_sweep.workspace))
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-            download = asyncio.ensure_future(
-                client.get(f"/api/runs/{run.id}/files/{record.name}")
-            )
+            download = asyncio.ensure_future(client.get(f"/api/runs/{run.id}/files/{record.name}"))
             pages = await asyncio.gather(*(client.get("/api/experiments") for _ in range(4)))
             gate.set()
             return [p.status_code for p in pages], (await download).status_code
