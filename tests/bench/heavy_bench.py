@@ -1,6 +1,6 @@
 """Heavy trials (issue 19, item 3): a sweep of slow fits against the same fits in a loop.
 
-    python tests/bench/heavy_bench.py [--repeat 3] [--cpus 2]
+    python tests/bench/heavy_bench.py [--repeat 3] [--cpus 2 | --cluster]
 
 24 cells of a `GradientBoostingRegressor` (learning_rate x max_depth x subsample, 20
 trees) on a 20,000-row `make_regression` set (20 features, seed 0) written once to a CSV,
@@ -10,16 +10,26 @@ of each:
   `fit_cell` on the same train/test split, its model dumped with joblib;
 - sweep_s: `run_sweep(estimator=..., params=..., data=the CSV)`, one cell per trial
   (the default `pack=1`), recorded in a fresh SQLite workspace, on a local Ray instance of
-  `--cpus` CPUs (started once, not timed).
+  `--cpus` CPUs (started once, not timed), or with `--cluster` on the test cluster of
+  `tests/test_cluster.py` (`tests.helpers.cluster`: a head without CPUs and two worker
+  nodes of 1 CPU on this machine, token authentication on; started once, not timed).
 Goal (issue 19): sweep / loop <= 0.6 on 2 cores. Figures are medians over `--repeat`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import logging
+import os
+import secrets
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.asha_bench import start_ray
 from tests.bench.common import median, progress
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ESTIMATOR = "sklearn.ensemble.GradientBoostingRegressor"
 PARAMS = {
@@ -138,15 +150,59 @@ def table(row: dict[str, Any]) -> list[str]:
     ]
 
 
+@contextmanager
+def test_cluster() -> Iterator[None]:
+    """The three-node test cluster in a helper process, this process connected to it
+    (token authentication on, as `ray start` has it: the helper and this process share
+    the token through the environment)."""
+    os.environ.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)})
+    import ray
+
+    from tests.bench.asha_bench import workers_import_repository
+    from tests.helpers.net import free_port
+
+    workers_import_repository()
+    command = [sys.executable, "-m", "tests.helpers.cluster", "--workers", "2"]
+    helper = subprocess.Popen(
+        [*command, "--dashboard-port", str(free_port())],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert helper.stdout is not None
+        line = helper.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the test cluster did not start (exit code {helper.wait()})")
+        ray.init(address=json.loads(line)["address"], logging_level=logging.ERROR)
+        yield
+    finally:
+        ray.shutdown()
+        if helper.stdin:
+            helper.stdin.close()  # the helper shuts the cluster down at end of input
+        helper.wait(60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray instance")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray instance")
+    where.add_argument(
+        "--cluster", action="store_true", help="on the three-node test cluster (2 x 1 CPU)"
+    )
     args = parser.parse_args()
     progress(f"heavy trials: {len(cells())} cells, {args.repeat} repetition(s); starting Ray")
-    progress(f"Ray start-up (not counted): {start_ray(args.cpus):.1f} s")
-    row = measure(args.repeat)
-    print(f"\nCPUs: {args.cpus}; {row['cells']} cells, one per trial; medians of {args.repeat}\n")
+    started = time.perf_counter()
+    with test_cluster() if args.cluster else contextlib.nullcontext():
+        if not args.cluster:
+            start_ray(args.cpus)
+        progress(f"Ray start-up (not counted): {time.perf_counter() - started:.1f} s")
+        row = measure(args.repeat)
+    on = "the test cluster (2 worker nodes of 1 CPU)" if args.cluster else f"CPUs: {args.cpus}"
+    print(f"\n{on}; {row['cells']} cells, one per trial; medians of {args.repeat}\n")
     print("\n".join(table(row)))
 
 
