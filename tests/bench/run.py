@@ -5,12 +5,13 @@
 Writes FILE.json, FILE.md (tables, targets, method) and FILE.png (per-trial cost against
 trials). Everything runs in this one process tree, in the same minutes: the sweep's seven
 contenders in round robin per repetition on one shared Ray instance, then on the same Ray
-issue 16's random search with ASHA, the sweep against Tune alone (tests/bench/asha_bench.py),
-and issue 19's heavy trials, the sweep against a plain loop (tests/bench/heavy_bench.py),
-then the two record stores side by side, then the portal over the same records. Progress
-goes to stderr. Full: 10/100/1,000 alphas, ASHA over 200 samples, stores at 10,000 and
-100,000 runs, portal at 100,000 (~35 min on 2 cores, plus the ASHA rows). --quick: 10/100
-alphas, ASHA over 20 samples, stores at 1,000 and 10,000, portal at 10,000.
+issue 19's large packed sweep, `--pack auto` against the plain loop, alternating; issue 16's
+random search with ASHA, the sweep against Tune alone (tests/bench/asha_bench.py), and
+issue 19's heavy trials, the sweep against a plain loop (tests/bench/heavy_bench.py), then
+the two record stores side by side, then the portal over the same records. Progress goes to
+stderr. Full: 10/100/1,000 alphas, packed at 10,000, ASHA over 200 samples, stores at
+10,000 and 100,000 runs, portal at 100,000 (~30 min on 2 cores). --quick: 10/100 alphas,
+no large packed sweep, ASHA over 20 samples, stores at 1,000 and 10,000, portal at 10,000.
 """
 
 from __future__ import annotations
@@ -50,13 +51,17 @@ class Plan:
     mlflow_cap_s: float  # one MLflow search is interrupted after this long
     portal_reps: int
     asha_samples: int  # configs of the random search with ASHA (issue 16), `reps` times
+    packed: tuple[int, ...]  # alphas of the large packed sweeps against the loop (issue 19)
 
 
 PLANS = {
-    "full": Plan((10, 100, 1000), (10_000, 100_000), (100_000,), 3, 400, 5, 60.0, 5, 200),
-    "quick": Plan((10, 100), (1_000, 10_000), (10_000,), 2, 100, 3, 5.0, 3, 20),
+    "full": Plan(
+        (10, 100, 1000), (10_000, 100_000), (100_000,), 3, 400, 5, 60.0, 5, 200, (10_000,)
+    ),
+    "quick": Plan((10, 100), (1_000, 10_000), (10_000,), 2, 100, 3, 5.0, 3, 20, ()),
 }
 WARM_UP_ALPHAS = 10
+PACKED_GOAL = 0.7  # issue 19: a large packed sweep / the plain loop, on 2 cores
 
 
 # --- the machine and start-up costs -------------------------------------------------------
@@ -141,6 +146,25 @@ def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
         row: dict[str, Any] = {"n": n, **{k: median(times[k]) for k in keys}}
         row["reps"] = times
         rows.append(row)
+    packed = []
+    for n in plan.packed:  # the loop and `--pack auto` alone, alternating
+        pair = {k: contenders[k] for k in ("plain_loop_s", "sweep_packed_s")}
+        times = {k: [] for k in pair}
+        for rep in range(plan.reps):
+            for key, contender in pair.items():
+                times[key].append(sweep_bench.timed(contender, n, base))
+                progress(f"packed n={n:,} rep {rep + 1}/{plan.reps} {key}: {times[key][-1]:.2f} s")
+        loop_s, packed_s = median(times["plain_loop_s"]), median(times["sweep_packed_s"])
+        packed.append(
+            {
+                "n": n,
+                "plain_loop_s": loop_s,
+                "sweep_packed_s": packed_s,
+                "ratio": packed_s / loop_s if loop_s and packed_s else None,
+                "goal": PACKED_GOAL,
+                "reps": times,
+            }
+        )
     progress(f"random search with ASHA, {plan.asha_samples} samples: sweep and Tune alone")
     asha = asha_bench.measure(plan.asha_samples, plan.reps, base=base)
     progress("heavy trials: the sweep against the same fits in a plain loop")
@@ -148,7 +172,7 @@ def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
     import ray
 
     ray.shutdown()  # its processes stay out of the store and portal timings
-    return {"ray_startup_s": ray_s, "sweep": rows, "asha": asha, "heavy": heavy}
+    return {"ray_startup_s": ray_s, "sweep": rows, "packed": packed, "asha": asha, "heavy": heavy}
 
 
 # --- record stores and portal -------------------------------------------------------------
@@ -300,6 +324,8 @@ def notes(plan: Plan, quick: bool) -> list[str]:
         "`end_run`. Tune contenders: the sweep's trainable and checkpoints, reused actors, "
         "1 CPU per trial, Tune's own result files off; MLflowLoggerCallback with a SQLite "
         "tracking URI and its defaults (no artifact upload).",
+        "Large packed sweep (issue 19): the plain loop and `--pack auto` alone, alternating, "
+        f"{plan.reps} times each after the round robin, on the same Ray; medians.",
         f"Random search with ASHA (issue 16): {plan.asha_samples} configs of an SGDClassifier "
         "(log loss, constant learning rate) drawn from loguniform alpha and eta0 with the "
         "sweep's seed, each trained by `partial_fit` up to 20 epochs on a fixed "
@@ -376,7 +402,7 @@ def main() -> None:
         base = Path(folder)
         databases = peers.MlflowDatabases(base)
         sweep = sweep_phase(plan, base, databases)
-        result.update(sweep)  # ray_startup_s, sweep, asha, heavy
+        result.update(sweep)  # ray_startup_s, sweep, packed, asha, heavy
         result.update(store_phase(plan, base, databases))
     result["targets"] = report.targets(result)
     result["notes"] = notes(plan, args.quick)
