@@ -20,6 +20,7 @@ from sweep.cells import CELLS, FILES_AT, NODE_ID, cells_of, encode_entries
 from sweep.data import Dataset
 from sweep.scoring import cross_validate, score
 from sweep.spec import model_file_name, resolve_estimator
+from tracking.artifacts.base import temporary_beside
 
 PACK_STATE = "pack.json"  # in each checkpoint: how many of the trial's cells are done
 REPORT_EVERY_S = 2.0
@@ -53,11 +54,13 @@ def fit_cell(
 
 def save_model(model: Any, folder: str, name: str) -> dict[str, Any]:
     """joblib-dump the model into `folder`; return its file name, size and SHA-256. A
-    file cut short (the worker killed midway) is left as a `.part`, never under `name`."""
+    file cut short (the worker killed midway) is left as a temporary part that the
+    workspace's `gc` removes, never under `name`."""
     path = os.path.join(folder, name)
-    part = os.path.join(folder, f".{name}.{os.getpid()}.part")
-    joblib.dump(model, part)
-    os.replace(part, path)
+    with temporary_beside(Path(path)) as (part, handle):
+        joblib.dump(model, handle)
+        handle.close()
+        os.replace(part, path)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -259,3 +259,45 @@ def test_bad_arguments_are_refused(local_ws: Workspace) -> None:
         find_garbage(local_ws, older_than=timedelta(hours=-1))
     with pytest.raises(ValidationError, match="timezone"):
         find_garbage(local_ws, now=datetime(2030, 1, 1))
+
+
+_KILLED_MIDWAY = """
+import os, signal, sys
+import numpy as np
+from sweep.trainable import save_model
+
+class KilledWhilePickled:
+    def __reduce__(self):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+save_model([np.ones(200_000), KilledWhilePickled()], sys.argv[1], "model_alpha_0.1.joblib")
+"""
+
+
+def test_a_sweep_model_cut_short_by_a_killed_worker_is_a_leftover_gc_removes(
+    local_ws: Workspace,
+) -> None:
+    """A packed trial saves its models straight into the sweep's storage folder: a worker
+    killed while it dumps one leaves a temporary part there, never a file under the model's
+    name, and `gc` finds that part and removes it once old."""
+    import signal
+    import subprocess
+    import sys
+
+    models = Path(local_ws.artifacts.root) / "sweeps" / "exp" / "trial_0" / "models"  # type: ignore[attr-defined]
+    models.mkdir(parents=True)
+    root = Path(__file__).resolve().parents[1]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MIDWAY, str(models)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (part,) = models.iterdir()
+    assert part.name != "model_alpha_0.1.joblib" and part.stat().st_size > 0
+    os.utime(part, (DAYS_AGO, DAYS_AGO))
+    garbage = find_garbage(local_ws, older_than=timedelta(days=1))
+    assert [Path(unquote(urlsplit(lo.uri).path)) for lo in garbage.leftovers] == [part]
+    collect(local_ws, garbage)
+    assert list(models.iterdir()) == []

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tracking.artifacts.base import _temporary_beside
+from tracking.artifacts.base import temporary_beside
 from tracking.errors import NotFoundError, ValidationError
 from tracking.names import MAX_FILE_NAME
 
@@ -338,7 +338,7 @@ def _check_members(
 def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> Path:
     dest = target.joinpath(*info.filename.split("/"))
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _temporary_beside(dest) as (tmp, handle), archive.open(info) as src:
+    with temporary_beside(dest) as (tmp, handle), archive.open(info) as src:
         shutil.copyfileobj(src, handle, _CHUNK)
         handle.close()
         os.chmod(tmp, _mode(info.external_attr >> 16))

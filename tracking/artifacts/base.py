@@ -31,7 +31,7 @@ from tracking.errors import IntegrityError, ValidationError
 from tracking.names import check_file_name
 
 CHUNK = 1 << 20
-# What `_temporary_beside` names a file: '.<name>.' + mkstemp's 8 random characters + '.part'.
+# What `temporary_beside` names a file: '.<name>.' + mkstemp's 8 random characters + '.part'.
 _PART_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
 
 
@@ -83,7 +83,7 @@ class Leftover:
 
 
 def is_part_name(name: str) -> bool:
-    """Whether a file name is one that `_temporary_beside` gives its temporary files."""
+    """Whether a file name is one that `temporary_beside` gives its temporary files."""
     return _PART_NAME.fullmatch(name) is not None
 
 
@@ -239,7 +239,7 @@ class ArtifactStore(abc.ABC):
             IntegrityError: the stored bytes do not hash to `sha256`; names `label`.
         """
         destination.parent.mkdir(parents=True, exist_ok=True)
-        with self.open(uri) as source, _temporary_beside(destination) as (tmp, handle):
+        with self.open(uri) as source, temporary_beside(destination) as (tmp, handle):
             _, actual = copy_hashing(source, handle)
             if actual != sha256:
                 raise IntegrityError(
@@ -269,7 +269,11 @@ def _umask() -> int:
 
 
 @contextmanager
-def _temporary_beside(path: Path) -> Iterator[tuple[Path, BinaryIO]]:
+def temporary_beside(path: Path) -> Iterator[tuple[Path, BinaryIO]]:
+    """A temporary file in `path`'s folder, open for writing, as (its path, its handle):
+    the caller renames it onto `path` once whole. It is removed if it is still there when
+    the block ends; a process killed meanwhile leaves it under a name that `gc` finds
+    (`is_part_name`)."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     tmp = Path(name)
     try:

@@ -17,10 +17,10 @@ from tracking.artifacts.base import (
     Leftover,
     ObjectInfo,
     StoredObject,
-    _temporary_beside,
     check_prefix,
     copy_hashing,
     is_part_name,
+    temporary_beside,
 )
 from tracking.errors import NotFoundError, StorageError, ValidationError
 from tracking.names import check_file_name
@@ -72,7 +72,7 @@ class LocalArtifactStore(ArtifactStore):
         try:
             (self.root / key).parent.mkdir(parents=True, exist_ok=True)
             target = self._contained(self.root / key, repr(key))
-            with _temporary_beside(target) as (tmp, handle):
+            with temporary_beside(target) as (tmp, handle):
                 if isinstance(source, Path):
                     with source.open("rb") as stream:
                         size, sha256 = copy_hashing(stream, handle)
