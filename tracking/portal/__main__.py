@@ -7,8 +7,8 @@ so the program warns about it. Bad input (a malformed config, a port in use, a p
 address without a token, a short token) ends the program with one line on stderr and a
 non-zero exit code, not a traceback.
 
-`--workers N` serves from N processes sharing the listening socket (see
-`tracking.portal.workers`); the default, 1, serves from this process.
+`--workers N` serves from N processes on one port (see `tracking.portal.workers`); the
+default, 1, serves from this process.
 """
 
 from __future__ import annotations
