@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.helpers.net import free_port
+from tests.helpers.cluster import running
 from tracking import Experiment, Run, Workspace
 
 pytestmark = pytest.mark.cluster
@@ -31,38 +31,9 @@ AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": TOKEN}
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[dict[str, Any]]:
     """A head node without CPUs and two 1-CPU worker nodes, in a helper process."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.helpers.cluster",
-            "--workers",
-            "2",
-            "--dashboard-port",
-            str(free_port()),
-        ],
-        cwd=ROOT,
-        # The nodes' workers import test helpers (a slow estimator) from the repository.
-        env={**os.environ, "PYTHONPATH": str(ROOT), **AUTH},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the test cluster did not start (exit code {process.wait()})")
-        yield {**json.loads(line), "process": process}
-    finally:
-        if process.stdin:
-            process.stdin.close()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    # The nodes' workers import test helpers (a slow estimator) from the repository.
+    with running({**os.environ, "PYTHONPATH": str(ROOT), **AUTH}) as started:
+        yield started
 
 
 def _project(folder: Path, bucket: str, endpoint: str) -> Path:

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.asha_bench import start_ray
 from tests.bench.common import median, progress
-
-ROOT = Path(__file__).resolve().parents[2]
 
 ESTIMATOR = "sklearn.ensemble.GradientBoostingRegressor"
 PARAMS = {
@@ -159,30 +155,15 @@ def test_cluster() -> Iterator[None]:
     import ray
 
     from tests.bench.asha_bench import workers_import_repository
-    from tests.helpers.net import free_port
+    from tests.helpers.cluster import running
 
     workers_import_repository()
-    command = [sys.executable, "-m", "tests.helpers.cluster", "--workers", "2"]
-    helper = subprocess.Popen(
-        [*command, "--dashboard-port", str(free_port())],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert helper.stdout is not None
-        line = helper.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the test cluster did not start (exit code {helper.wait()})")
-        ray.init(address=json.loads(line)["address"], logging_level=logging.ERROR)
-        yield
-    finally:
-        ray.shutdown()
-        if helper.stdin:
-            helper.stdin.close()  # the helper shuts the cluster down at end of input
-        helper.wait(60)
+    with running(os.environ) as started:
+        ray.init(address=started["address"], logging_level=logging.ERROR)
+        try:
+            yield
+        finally:
+            ray.shutdown()
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
     python -m tests.helpers.cluster --workers 2 --dashboard-port 8265
 
+(or `running(env)`, which starts it so and stops it after).
+
 It prints one JSON line ({"address", "dashboard", "workers"}) once every node is up, then
 reads commands on stdin: `kill-worker` kills the first remaining worker node at once (its
 raylet and workers, as a lost machine would) and answers with a JSON line. At end of input
@@ -13,12 +15,48 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
-
-from ray.cluster_utils import Cluster
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from tests.helpers.net import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def running(env: Mapping[str, str], workers: int = 2) -> Iterator[dict[str, Any]]:
+    """This helper in a process of its own, with environment `env` (the Ray token, and a
+    PYTHONPATH that reaches the repository, whose modules the nodes' workers import);
+    yields its JSON line and the process (`"process"`), and shuts the cluster down after."""
+    command = [sys.executable, "-m", "tests.helpers.cluster", "--workers", str(workers)]
+    process = subprocess.Popen(
+        [*command, "--dashboard-port", str(free_port())],
+        cwd=ROOT,
+        env=dict(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the test cluster did not start (exit code {process.wait()})")
+        yield {**json.loads(line), "process": process}
+    finally:
+        if process.stdin:
+            process.stdin.close()  # at end of input the helper shuts the cluster down
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def main() -> None:
@@ -26,6 +64,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dashboard-port", type=int, required=True)
     args = parser.parse_args()
+    from ray.cluster_utils import Cluster
+
     cluster = Cluster(
         initialize_head=True,
         head_node_args={
