@@ -1,4 +1,4 @@
-"""Cases 12, 16 and 24: racing uploads, uploads cut off midway, and a workspace that moved.
+"""Cases 12, 16 and 24: racing uploads, uploads and model dumps cut off, and a moved workspace.
 
 Each fault is real: two processes upload one file name to one run at once; a process is
 SIGKILLed in the middle of an upload; a workspace folder is moved to another path.
@@ -212,6 +212,53 @@ def test_uploads_cut_off_midway_leave_nothing_for_long(
         "observed",
         "no part after the failed upload; the killed upload's part listed by gc, then removed",
     )
+
+
+# A sweep worker's model dump (`sweep.trainable.save_model`) SIGKILLed midway: the object
+# after a large array kills its own process while it is pickled.
+_KILLED_MODEL_DUMP = """
+import os, signal, sys
+import numpy as np
+from sweep.trainable import save_model
+
+class KilledWhilePickled:
+    def __reduce__(self):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+save_model([np.ones(200_000), KilledWhilePickled()], sys.argv[1], "model_alpha_0.1.joblib")
+"""
+
+
+@pytest.mark.reliability(
+    case=16,
+    fault="a sweep worker SIGKILLed while it dumps a packed cell's model straight into the "
+    "sweep's storage folder (its trial's models/)",
+    expected="no file under the model's name; the cut-off dump is a temporary part that "
+    "'python -m tracking gc' lists and 'gc --yes' removes",
+)
+def test_a_model_dump_cut_off_midway_is_a_part_gc_removes(
+    tmp_path: Path, record_property: pytest.RecordProperty, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, str(tmp_path / "storage"))
+    models = tmp_path / "storage" / "sweeps" / "exp" / "trial_0" / "models"
+    models.mkdir(parents=True)
+    root = Path(__file__).resolve().parents[2]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MODEL_DUMP, str(models)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (part,) = models.iterdir()
+    size = part.stat().st_size
+    assert part.name != "model_alpha_0.1.joblib" and size > 0
+    capsys.readouterr()
+    assert cli(["gc", "--config", str(config), "--older-than", "0"]) == 0
+    assert part.name in capsys.readouterr().out
+    assert cli(["gc", "--config", str(config), "--older-than", "0", "--yes"]) == 0
+    assert list(models.iterdir()) == []
+    record_property("observed", f"{part.name} ({size:,} B) listed by gc, then removed")
 
 
 @pytest.mark.reliability(
