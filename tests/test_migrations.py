@@ -29,7 +29,7 @@ from tracking import Workspace
 from tracking.cli import main as cli
 from tracking.errors import SchemaError
 from tracking.stores import migrate, schema
-from tracking.stores.engine import create_engine, read_schema_version
+from tracking.stores.engine import create_engine, read_schema_version, transaction
 
 SCHEMAS = Path(__file__).parent / "schemas"
 VERSIONS = sorted(int(p.name[1:]) for p in SCHEMAS.glob("v*") if p.is_dir())
@@ -182,7 +182,7 @@ def test_the_migrations_from_an_empty_database_make_this_releases_schema(
 ) -> None:
     uri = tracking_uri
     engine = create_engine(uri)
-    with engine.begin() as conn:
+    with transaction(engine, write=True) as conn:
         assert migrate.upgrade(conn) == (None, migrate.HEAD)
     assert _schema_diff(engine) == []
     assert Workspace(tracking_uri=uri, storage_uri=str(tmp_path)).experiments == {}
@@ -192,7 +192,7 @@ def test_a_newer_schema_is_refused_with_both_versions(tracking_uri: str, tmp_pat
     uri = tracking_uri
     Workspace(tracking_uri=uri, storage_uri=str(tmp_path)).close()
     engine = create_engine(uri)
-    with engine.begin() as conn:
+    with transaction(engine, write=True) as conn:
         conn.execute(sa.update(schema.meta).values(value="99"))
     with pytest.raises(SchemaError) as refused:
         Workspace(tracking_uri=uri, storage_uri=str(tmp_path))
@@ -206,7 +206,7 @@ def test_a_newer_schema_is_refused_with_both_versions(tracking_uri: str, tmp_pat
 
 def test_tables_without_a_schema_version_are_not_adopted(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path}/foreign.db"
-    with create_engine(uri).begin() as conn:
+    with transaction(create_engine(uri), write=True) as conn:
         conn.execute(sa.text("CREATE TABLE runs (run_id TEXT PRIMARY KEY)"))
     with pytest.raises(SchemaError, match="has table.s. runs but no schema version"):
         Workspace(tracking_uri=uri, storage_uri=str(tmp_path))

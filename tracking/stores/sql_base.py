@@ -13,7 +13,7 @@ from tracking.errors import NotFoundError, RunFinishedError
 from tracking.records import RunStatus
 from tracking.stores import schema as t
 from tracking.stores import statements as st
-from tracking.stores.engine import ensure_schema
+from tracking.stores.engine import ensure_schema, transaction
 from tracking.stores.errors import read_only, tracking_error
 
 
@@ -22,7 +22,6 @@ class SqlBase:
 
     def __init__(self, engine: sa.Engine, *, storage_root: str | None = None) -> None:
         self._engine = engine
-        self._writer = engine.execution_options(tracking_write=True)
         # Reads made of several statements that must agree (one snapshot): SQLite's BEGIN
         # gives one already; PostgreSQL's default (READ COMMITTED) would not.
         self._snapshot = (
@@ -47,9 +46,9 @@ class SqlBase:
         (`tracking.stores.errors`), a write to a read-only database one at once."""
         if write and self.read_only:
             raise read_only(str(self._engine.url.database))
-        engine = self._writer if write else self._snapshot if snapshot else self._engine
+        engine = self._snapshot if snapshot and not write else self._engine
         try:
-            with engine.begin() as conn:
+            with transaction(engine, write=write) as conn:
                 yield conn
         except sa_exc.DBAPIError as err:
             raise tracking_error(err, self._engine) from None
