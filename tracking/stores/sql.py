@@ -412,18 +412,18 @@ class SqlRecordStore(SqlValues, SqlFiles, RecordStore):
         values.check_batch(run_id, metrics, None, None, None)
         end_time = end_time or utcnow()
         with self._tx(write=True) as conn:
-            if metrics:  # written while the run is still running
-                run = self._running_run(conn, run_id)
-                self._write_metrics(conn, run_id, run, metrics, end_time)
             finish = {
                 "b_run_id": run_id,
                 "b_status": status.value,
                 "b_end_time": end_time,
                 "b_error": error,
             }
-            # No row back means no such run, or a finished one: _running_run says which.
-            row = conn.execute(st.FINISH_RUN, finish).first()
+            # Values are taken only by a running run, not a queued one. No row back means
+            # no such run, or one that has ended (or is queued): _running_run says which.
+            row = conn.execute(st.FINISH_RUNNING if metrics else st.FINISH_RUN, finish).first()
             experiment_id, number = row or self._running_run(conn, run_id)
+            if metrics:  # in the transaction that ends the run: it ends with every value
+                self._write_metrics(conn, run_id, (experiment_id, number), metrics, end_time)
             if properties:
                 props = {k: (str(v), None) for k, v in properties.items()}
                 self._set_once(conn, t.run_properties, run_id, (experiment_id, number), props)

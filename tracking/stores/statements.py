@@ -45,17 +45,21 @@ RUN_STATE = (
     .with_for_update()
 )
 
+
+def _finish(*open_states: RunStatus) -> sa.Update:
+    return (
+        sa.update(_r)
+        .where(_r.c.run_id == param("b_run_id"), _r.c.status.in_([s.value for s in open_states]))
+        .values(status=param("b_status"), end_time=param("b_end_time"), error=param("b_error"))
+        .returning(_r.c.experiment_id, _r.c.number)
+    )
+
+
 # End a running (or queued) run; returns its (experiment id, number), or nothing if it
 # has ended.
-FINISH_RUN = (
-    sa.update(_r)
-    .where(
-        _r.c.run_id == param("b_run_id"),
-        _r.c.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
-    )
-    .values(status=param("b_status"), end_time=param("b_end_time"), error=param("b_error"))
-    .returning(_r.c.experiment_id, _r.c.number)
-)
+FINISH_RUN = _finish(RunStatus.QUEUED, RunStatus.RUNNING)
+# End a running run (one that takes values); returns as FINISH_RUN does.
+FINISH_RUNNING = _finish(RunStatus.RUNNING)
 
 SUMMARIES = sa.select(_s).where(
     _s.c.run_id == param("b_run_id"), _s.c.name.in_(param("b_names", expanding=True))
