@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from tracking.artifacts.base import ArtifactStore
     from tracking.workspace import Workspace
 
-RUNS_PREFIX = "runs/"  # where Run.upload_file stores: runs/<run_id>/<name>
+RUNS_PREFIX = "runs/"  # where Run.upload_file stores: runs/<run_id>/<folders>/<key>-<name>
 DEFAULT_GRACE = timedelta(days=1)
 RECHECK_EVERY = 500  # deletions between two reads of the file records
 

