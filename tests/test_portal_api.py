@@ -787,7 +787,7 @@ def test_a_refused_download_frees_its_place(own_sweep: Sweep) -> None:
     app = create_app(own_sweep.workspace, max_downloads=1)
     changed, kept = own_sweep.runs[0], own_sweep.runs[1]
     (record,) = changed.get_files()
-    (stored,) = (p for p in own_sweep.storage.rglob(record.name) if p.is_file())
+    stored = Path(unquote(urlsplit(record.uri).path))
     stored.write_bytes(b"changed")
     with TestClient(app, base_url=BASE) as test_client:
         for _ in range(3):

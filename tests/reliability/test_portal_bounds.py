@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -159,10 +160,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
     data = os.urandom(SIZE)
     source = tmp_path / "upload.bin"
     source.write_bytes(data)
-    run.upload_file("model.bin", source)
+    record = run.upload_file("model.bin", source)
     run.complete()
     ws.close()
-    (stored,) = (p for p in tmp_path.rglob("model.bin") if p.is_file())  # in the storage
+    stored = Path(unquote(urlsplit(record.uri).path))  # in the storage
     tmp = tmp_path / "server-tmp"
     tmp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "TRACKING_PORTAL_TOKEN"}
