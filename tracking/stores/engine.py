@@ -140,7 +140,7 @@ def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connec
     its start (BEGIN IMMEDIATE, waiting up to the busy timeout), so it can never fail
     half-way with "database is locked" when upgrading. (An engine "begin" event would do
     the same, but any connection event makes SQLAlchemy dispatch events around every
-    statement: a fifth of the cost of a run's small transactions.)
+    statement, about 0.15 ms of the 1.2 ms a tracked run's three transactions took.)
     """
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
