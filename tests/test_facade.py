@@ -159,6 +159,25 @@ def test_upload_and_download_files(experiment: Experiment, tmp_path: Path) -> No
         run.download_file("missing.txt", out)
 
 
+@pytest.mark.parametrize(
+    "segment",
+    ["a" * 236 + ".pkl", "a" * 251 + ".pkl", "\u00e9" * 125 + ".pkl"],  # 240, 255, 254 bytes
+    ids=["240-bytes", "255-bytes", "254-bytes-utf8"],
+)
+def test_a_file_name_up_to_the_file_systems_255_bytes_uploads_and_downloads_whole(
+    experiment: Experiment, tmp_path: Path, segment: str
+) -> None:
+    run = experiment.start_logging()
+    name = f"outputs/{segment}"
+    run.upload_file(name, io.BytesIO(b"model bytes"))
+    assert run.get_file_names() == [name]
+    target = tmp_path / "back" / segment
+    target.parent.mkdir()
+    run.download_file(name, str(target))
+    assert target.read_bytes() == b"model bytes"
+    assert [p.name for p in target.parent.iterdir()] == [segment]  # no part left behind
+
+
 @pytest.mark.reliability(
     case=7,
     fault="../, ..%2f, absolute and C:\\ names given to upload_file, download_file, download_files",

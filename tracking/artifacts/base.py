@@ -31,7 +31,9 @@ from tracking.errors import IntegrityError, ValidationError
 from tracking.names import check_file_name
 
 CHUNK = 1 << 20
-# What `temporary_beside` names a file: '.<name>.' + mkstemp's 8 random characters + '.part'.
+NAME_MAX = 255  # bytes in one file name, on the local file systems people use
+# What `temporary_beside` names a file: '.<name>.' + mkstemp's 8 random characters + '.part'
+# (the name cut short if the whole would pass NAME_MAX).
 _PART_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
 
 
@@ -274,7 +276,9 @@ def temporary_beside(path: Path) -> Iterator[tuple[Path, BinaryIO]]:
     the caller renames it onto `path` once whole. It is removed if it is still there when
     the block ends; a process killed meanwhile leaves it under a name that `gc` finds
     (`is_part_name`)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    room = NAME_MAX - len(".." + "x" * 8 + ".part")
+    short = path.name.encode()[:room].decode(errors="ignore")  # whole characters only
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{short}.", suffix=".part")
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
