@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -144,7 +144,8 @@ def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connec
     """
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            driver = cast(sqlite3.Connection, conn.connection.driver_connection)  # checked out
+            driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         yield conn
 
 
