@@ -37,7 +37,7 @@ import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sweep.errors import SweepInputError
 from sweep.policies import EarlyStop, parse_early_stop
@@ -335,14 +335,15 @@ class RunDetails:
         self.run = run_instance
 
     def show(self) -> None:
-        try:
-            from IPython.display import HTML, display
-        except ImportError:
-            display = None
-        if display is not None and _in_notebook():
-            display(HTML(self.run._repr_html_()))
-        else:
-            print(f"{self.run.id}: {self.run.get_status()}; see {self.run.portal_url}")
+        if _in_notebook():
+            try:
+                from IPython.display import HTML, display
+            except ImportError:
+                pass
+            else:
+                display(HTML(self.run._repr_html_()))
+                return
+        print(f"{self.run.id}: {self.run.get_status()}; see {self.run.portal_url}")
 
 
 def _in_notebook() -> bool:
@@ -651,6 +652,9 @@ def _spec(
         raise SweepInputError(
             f"{type(sampling).__name__} needs max_total_runs: how many runs to draw"
         )
+    options: dict[str, Any] = dict(fields)
+    if sampling.seed is not None:
+        options["seed"] = sampling.seed
     spec = SweepSpec.create(
         experiment="hyperdrive",
         params=params,
@@ -661,8 +665,7 @@ def _spec(
         metric=metric,
         mode=mode,
         fresh=True,
-        **({"seed": sampling.seed} if sampling.seed is not None else {}),
-        **fields,
+        **options,
     )
     if sampling.search == "grid" and max_total_runs is not None:
         cells = len(spec.cells())
@@ -710,11 +713,13 @@ class HyperDriveRun(Run):
                 }
             )
         scored = [r for r in rows if r["best_primary_metric"] is not None]
-        scored.sort(key=lambda r: r["best_primary_metric"], reverse=maximize != reverse)
+        scored.sort(
+            key=lambda r: float(cast(float, r["best_primary_metric"])), reverse=maximize != reverse
+        )
         ordered = scored + [r for r in rows if r["best_primary_metric"] is None]
         return ordered[:top] if top else ordered
 
-    def get_metrics(  # type: ignore[override]
+    def get_metrics(
         self,
         name: str | None = None,
         recursive: bool = False,

@@ -105,10 +105,11 @@ class SweepSpec:
         cls,
         *,
         alphas: str | Sequence[Any] | None = None,
-        params: Mapping[str, str | Sequence[Any]] | None = None,
+        params: Mapping[str, str | Sequence[Any] | Distribution] | None = None,
         **fields: Any,
     ) -> SweepSpec:
-        """Check and build a spec; `alphas` and `params` values may be text as on the CLI.
+        """Check and build a spec; `alphas` and `params` values may be text as on the CLI,
+        or (`params`) a distribution of `sweep.space`.
 
         With neither `alphas` nor `params`, the grid is the tutorial's ten alphas. Without a
         `metric`, the estimator's kind picks it: rmse for a regressor, accuracy for a
@@ -336,7 +337,7 @@ def _check_user_metric(metric: Any, mode: str) -> None:
         )
 
 
-def _values(name: str, values: str | Sequence[Any], **checks: bool) -> Any:
+def _values(name: str, values: str | Sequence[Any] | Distribution, **checks: bool) -> Any:
     """A parameter's values: a distribution (`uniform(0,1)`, `choice(a,b)`, ...; see
     `sweep.space`) or grid values (`parse_values`)."""
     if isinstance(values, Distribution):
