@@ -6,8 +6,11 @@ PostgreSQL; a barrier lines them up so that they start together.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -220,3 +223,54 @@ def test_a_frame_read_during_writes_keeps_each_runs_values_in_its_row(
     )
     assert len(final) == FRAME_BATCHES * 25 and len(set(sizes)) > 2, sizes
     ws.close()
+
+
+# Run in a small process of its own: forking the test's large one 800 times took a minute.
+_CONNECT_RACE = """
+import json, multiprocessing, sys
+from tracking.stores.engine import create_engine
+
+def connect(path, start, out):
+    try:
+        start.wait(timeout=60)
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        engine.dispose()
+        out.put(None if mode == "wal" else f"journal mode {mode}")
+    except BaseException as err:
+        out.put(f"{type(err).__name__}: {str(err).splitlines()[0]}")
+
+context = multiprocessing.get_context("fork")  # the race needs them together, not imports
+folder, rounds, processes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+errors = []
+for attempt in range(rounds):
+    start, out = context.Barrier(processes), context.Queue()
+    path = f"{folder}/new-{attempt}.db"
+    workers = [context.Process(target=connect, args=(path, start, out)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    errors += [e for e in (out.get(timeout=120) for _ in workers) if e is not None]
+    for worker in workers:
+        worker.join(timeout=60)
+print(json.dumps(errors))
+"""
+
+
+@pytest.mark.reliability(
+    case=6,
+    fault="8 processes connecting to the same NEW SQLite file at the same moment, 150 times "
+    "(each connection turns WAL mode on)",
+    expected="every connection succeeds in WAL mode; none is told 'database is locked'",
+)
+def test_processes_connecting_to_a_new_sqlite_file_at_once_all_get_wal(
+    tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _CONNECT_RACE, str(tmp_path), "150", "8"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    errors = json.loads(done.stdout)
+    record_property("observed", f"{1200 - len(errors)} of 1200 in WAL mode; {errors[:1]}")
+    assert errors == []

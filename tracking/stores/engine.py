@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -121,13 +122,32 @@ def _sqlite_engine(url: sa.URL, base_dir: Path | None, options: dict[str, Any]) 
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if not read_only:  # a read-only file keeps the journal mode it has (WAL, as made)
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
     return engine
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode (a no-op once it is).
+
+    Changing a file's journal mode needs it whole, and SQLite refuses at once, without its
+    busy handler, when that could deadlock: of processes opening a new database together,
+    some were told "database is locked" (9-11 of 800 here). A refusal is retried for up to
+    the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "database is locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
