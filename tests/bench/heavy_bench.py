@@ -4,10 +4,13 @@
 
 24 cells of a `GradientBoostingRegressor` (learning_rate x max_depth x subsample, 20
 trees) on a 20,000-row `make_regression` set (20 features, seed 0) written once to a CSV,
-each fit taking one to two seconds here, two ways, alternating, after an untimed warm-up
+each fit taking one to two seconds here, three ways, in turn, after an untimed warm-up
 of each:
 - loop_s: a plain loop in this process: each cell fitted and scored by the sweep's own
   `fit_cell` on the same train/test split, its model dumped with joblib;
+- pool_s: the same cells over a pool of fresh processes, one per CPU (`ProcessPoolExecutor`, spawned
+  inside the clock, each loading the CSV once; a cell goes to whichever process is free):
+  no Ray, no records, so the nearest a sweep on these cores can come, start-up included;
 - sweep_s: `run_sweep(estimator=..., params=..., data=the CSV)`, one cell per trial
   (the default `pack=1`), recorded in a fresh SQLite workspace, on a local Ray instance of
   `--cpus` CPUs (started once, not timed), or with `--cluster` on the test cluster of
@@ -45,6 +48,8 @@ PARAMS = {
 }
 SEED = 0
 GOAL = 0.6
+LOCAL = "a local Ray of 2 CPUs"
+CLUSTER = "the test cluster: 2 worker nodes of 1 CPU"
 
 
 def write_data(folder: Path) -> Path:
@@ -83,6 +88,44 @@ def loop(csv: Path, folder: Path) -> float:
     return time.perf_counter() - started
 
 
+_POOL_DATA: Any = None  # a pool process's dataset, loaded once by `_load_pool_data`
+
+
+def _load_pool_data(csv: str) -> None:
+    from sweep.data import load_dataset
+    from sweep.spec import DataSpec
+
+    global _POOL_DATA
+    _POOL_DATA = load_dataset(DataSpec(path=csv, target="y"), seed=SEED)
+
+
+def _pool_cell(cell: dict[str, Any], folder: str) -> None:
+    import joblib
+
+    from sweep.spec import model_file_name
+    from sweep.trainable import fit_cell
+
+    model, _ = fit_cell(cell, _POOL_DATA, ESTIMATOR, SEED)
+    joblib.dump(model, Path(folder) / model_file_name(cell))
+
+
+def pool(csv: Path, folder: Path, processes: int) -> float:
+    """The seconds of the same fits over a pool of `processes` fresh processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    started = time.perf_counter()
+    with ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_load_pool_data,
+        initargs=(str(csv),),
+    ) as executor:
+        for done in [executor.submit(_pool_cell, cell, str(folder)) for cell in cells()]:
+            done.result()
+    return time.perf_counter() - started
+
+
 def sweep(csv: Path, folder: Path) -> float:
     """The sweep's seconds, its workspace made before the clock starts."""
     from sweep import run_sweep
@@ -109,41 +152,63 @@ def sweep(csv: Path, folder: Path) -> float:
     return took
 
 
-def measure(repeat: int = 3, *, base: Path | None = None) -> dict[str, Any]:
-    """Issue 19's heavy-trials row, on the Ray this process is connected to: medians
-    `loop_s` and `sweep_s`, their `ratio`, the `goal`, and every repetition (`reps`)."""
-    times: dict[str, list[float]] = {"loop_s": [], "sweep_s": []}
+def measure(
+    repeat: int = 3, *, on: str = LOCAL, cpus: int = 2, base: Path | None = None
+) -> dict[str, Any]:
+    """Issue 19's heavy-trials row, on the Ray this process is connected to (described by
+    `on`, with `cpus` CPUs for trials, as many as the pool's processes): medians `loop_s`,
+    `pool_s` and `sweep_s`, the pool's and the sweep's ratios to the loop (`pool_ratio`,
+    `ratio`), the `goal`, and every repetition (`reps`)."""
+    contenders = (
+        ("loop_s", loop),
+        ("pool_s", lambda csv, folder: pool(csv, folder, cpus)),
+        ("sweep_s", sweep),
+    )
+    times: dict[str, list[float]] = {name: [] for name, _ in contenders}
     with tempfile.TemporaryDirectory(dir=base) as folder:
         csv = write_data(Path(folder))
         for rep in range(repeat + 1):  # round 0: the untimed warm-up
-            for name, contender in (("loop_s", loop), ("sweep_s", sweep)):
+            for name, contender in contenders:
                 with tempfile.TemporaryDirectory(dir=folder) as work:
                     took = contender(csv, Path(work))
                 if rep:
                     times[name].append(took)
                 label = f"round {rep}/{repeat}" if rep else "warm-up (not counted)"
                 progress(f"  heavy trials, {name:<8} {label}: {took:6.2f} s")
-    loop_s, sweep_s = median(times["loop_s"]), median(times["sweep_s"])
+    loop_s, pool_s, sweep_s = (median(times[name]) for name, _ in contenders)
     return {
         "cells": len(cells()),
         "repeat": repeat,
+        "on": on,
         "loop_s": loop_s,
+        "pool_s": pool_s,
         "sweep_s": sweep_s,
+        "pool_ratio": pool_s / loop_s if loop_s and pool_s else None,
         "ratio": sweep_s / loop_s if loop_s and sweep_s else None,
         "goal": GOAL,
         "reps": times,
     }
 
 
-def table(row: dict[str, Any]) -> list[str]:
-    """The row as a markdown table."""
-    ratio = "-" if row["ratio"] is None else f"{row['ratio']:.3f}"
-    return [
-        "| cells | plain loop (s) | sweep (s) | sweep / loop | goal |",
-        "|---:|---:|---:|---:|---:|",
-        f"| {row['cells']} | {row['loop_s']:.2f} | {row['sweep_s']:.2f} | {ratio} "
-        f"| ≤ {row['goal']} |",
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    """The rows (one per place the sweep ran) as a markdown table."""
+
+    def shown(value: float | None, digits: int) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    lines = [
+        "| sweep on | cells | plain loop (s) | process pool (s) | sweep (s) "
+        "| pool / loop | sweep / loop | goal |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    for row in rows:
+        lines.append(
+            f"| {row.get('on', LOCAL)} | {row['cells']} | {shown(row['loop_s'], 2)} "
+            f"| {shown(row.get('pool_s'), 2)} | {shown(row['sweep_s'], 2)} "
+            f"| {shown(row.get('pool_ratio'), 3)} | {shown(row['ratio'], 3)} "
+            f"| ≤ {row['goal']} |"
+        )
+    return lines
 
 
 @contextmanager
@@ -151,6 +216,7 @@ def test_cluster() -> Iterator[None]:
     """The three-node test cluster in a helper process, this process connected to it
     (token authentication on, as `ray start` has it: the helper and this process share
     the token through the environment)."""
+    saved = {name: os.environ.get(name) for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
     os.environ.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)})
     import ray
 
@@ -158,12 +224,19 @@ def test_cluster() -> Iterator[None]:
     from tests.helpers.cluster import running
 
     workers_import_repository()
-    with running(os.environ) as started:
-        ray.init(address=started["address"], logging_level=logging.ERROR)
-        try:
-            yield
-        finally:
-            ray.shutdown()
+    try:
+        with running(os.environ) as started:
+            ray.init(address=started["address"], logging_level=logging.ERROR)
+            try:
+                yield
+            finally:
+                ray.shutdown()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def main() -> None:
@@ -181,10 +254,10 @@ def main() -> None:
         if not args.cluster:
             start_ray(args.cpus)
         progress(f"Ray start-up (not counted): {time.perf_counter() - started:.1f} s")
-        row = measure(args.repeat)
-    on = "the test cluster (2 worker nodes of 1 CPU)" if args.cluster else f"CPUs: {args.cpus}"
-    print(f"\n{on}; {row['cells']} cells, one per trial; medians of {args.repeat}\n")
-    print("\n".join(table(row)))
+        on = CLUSTER if args.cluster else f"a local Ray of {args.cpus} CPUs"
+        row = measure(args.repeat, on=on, cpus=2 if args.cluster else args.cpus)
+    print(f"\n{row['cells']} cells, one per trial; medians of {args.repeat}\n")
+    print("\n".join(table([row])))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@ trials). Everything runs in this one process tree, in the same minutes: the swee
 contenders in round robin per repetition on one shared Ray instance, then on the same Ray
 issue 19's large packed sweep, `--pack auto` against the plain loop, alternating; issue 16's
 random search with ASHA, the sweep against Tune alone (tests/bench/asha_bench.py), and
-issue 19's heavy trials, the sweep against a plain loop (tests/bench/heavy_bench.py), then
-the two record stores side by side, then the portal over the same records. Progress goes to
-stderr. Full: 10/100/1,000 alphas, packed at 10,000, ASHA over 200 samples, stores at
-10,000 and 100,000 runs, portal at 100,000 (~30 min on 2 cores). --quick: 10/100 alphas,
-no large packed sweep, ASHA over 20 samples, stores at 1,000 and 10,000, portal at 10,000.
+issue 19's heavy trials, the sweep against a plain loop and a process pool
+(tests/bench/heavy_bench.py), then (full only) those heavy trials again on the three-node
+test cluster, then the two record stores side by side, then the portal over the same
+records. Progress goes to stderr. Full: 10/100/1,000 alphas, packed at 10,000, ASHA over
+200 samples, stores at 10,000 and 100,000 runs, portal at 100,000 (~30 min on 2 cores).
+--quick: 10/100 alphas, no large packed sweep, ASHA over 20 samples, heavy trials on the
+local Ray only, stores at 1,000 and 10,000, portal at 10,000.
 """
 
 from __future__ import annotations
@@ -52,13 +54,14 @@ class Plan:
     portal_reps: int
     asha_samples: int  # configs of the random search with ASHA (issue 16), `reps` times
     packed: tuple[int, ...]  # alphas of the large packed sweeps against the loop (issue 19)
+    heavy_cluster: bool  # heavy trials on the three-node test cluster too (issue 19)
 
 
 PLANS = {
     "full": Plan(
-        (10, 100, 1000), (10_000, 100_000), (100_000,), 3, 400, 5, 60.0, 5, 200, (10_000,)
+        (10, 100, 1000), (10_000, 100_000), (100_000,), 3, 400, 5, 60.0, 5, 200, (10_000,), True
     ),
-    "quick": Plan((10, 100), (1_000, 10_000), (10_000,), 2, 100, 3, 5.0, 3, 20, ()),
+    "quick": Plan((10, 100), (1_000, 10_000), (10_000,), 2, 100, 3, 5.0, 3, 20, (), False),
 }
 WARM_UP_ALPHAS = 10
 PACKED_GOAL = 0.7  # issue 19: a large packed sweep / the plain loop, on 2 cores
@@ -167,11 +170,15 @@ def sweep_phase(plan: Plan, base: Path, databases: peers.MlflowDatabases) -> dic
         )
     progress(f"random search with ASHA, {plan.asha_samples} samples: sweep and Tune alone")
     asha = asha_bench.measure(plan.asha_samples, plan.reps, base=base)
-    progress("heavy trials: the sweep against the same fits in a plain loop")
-    heavy = heavy_bench.measure(plan.reps, base=base)
+    progress("heavy trials: the sweep against the same fits in a loop and a process pool")
+    heavy = [heavy_bench.measure(plan.reps, base=base)]
     import ray
 
-    ray.shutdown()  # its processes stay out of the store and portal timings
+    ray.shutdown()  # its processes stay out of the rest of the timings
+    if plan.heavy_cluster:
+        progress("heavy trials on the test cluster (2 worker nodes of 1 CPU): starting it")
+        with heavy_bench.test_cluster():
+            heavy.append(heavy_bench.measure(plan.reps, on=heavy_bench.CLUSTER, base=base))
     return {"ray_startup_s": ray_s, "sweep": rows, "packed": packed, "asha": asha, "heavy": heavy}
 
 
