@@ -367,9 +367,12 @@ def notes(plan: Plan, quick: bool) -> list[str]:
         "in its own processes over the same database; one asyncio client process, each "
         "client one kept-alive connection with no think time, cycling through the "
         "experiment page, runs page 1 by rmse, the page at 50% by rmse and /api/experiments; "
-        "after a warm-up, 1 client x 200 requests, then 50 clients x 40 (a phase stops "
-        "after 120 s). Little's bound: with no think time, 50 clients' mean latency is 50 / "
-        "their throughput, so p99 / one-client p50 cannot be below it.",
+        "after a warm-up, 40 new connections one at a time, each asking one of those pages "
+        "twice (the second answer's p50 against the first's: Nagle's algorithm once held "
+        "every answer after a connection's first ~40 ms), then 1 client x 200 requests, then "
+        "50 clients x 40 (a phase stops after 120 s). Little's bound: with no think time, 50 "
+        "clients' mean latency is 50 / their throughput, so p99 / one-client p50 cannot be "
+        "below it.",
     ]
     if quick:
         out.append(
