@@ -1,8 +1,17 @@
-"""The benchmark's results for people: the targets of issue 6, a markdown page and a plot."""
+"""The benchmark's results for people: its targets, a markdown page and two plots.
+
+    python tests/bench/report.py FILE.json
+
+draws FILE.png and FILE-goals.png and writes FILE.md again from a run's FILE.json (the
+targets computed anew), as `tests/bench/run.py` does at the end of a run.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,13 +59,14 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     sweep = _row(result["sweep"], "n", 1000)
     store = _row(result["store"], "runs", 100_000)
     n, runs = sweep["n"], store["runs"]
-    checks: list[tuple[str, str, int, float | None, Callable[[float], bool], str]] = [
+    checks: list[tuple[str, str, int, float | None, float, str, str]] = [
         (
             "sweep_s / bare_tune_s <= 1.05",
             "alphas",
             n,
             _ratio(sweep["sweep_s"], sweep["bare_tune_s"]),
-            lambda v: v <= 1.05,
+            1.05,
+            "<=",
             "{:.3f}",
         ),
         (
@@ -64,7 +74,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "alphas",
             n,
             _ratio(sweep["sweep_s"], sweep["tune_mlflow_s"]),
-            lambda v: v < 1,
+            1,
+            "<",
             "{:.3f}",
         ),
         (
@@ -72,7 +83,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "alphas",
             n,
             _ratio(sweep["sweep_packed_s"], sweep["plain_loop_s"]),
-            lambda v: v <= 2,
+            2,
+            "<=",
             "{:.2f}",
         ),
         (
@@ -80,16 +92,18 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "alphas",
             n,
             _ratio(sweep["tracking_loop_s"], sweep["plain_loop_s"]),
-            lambda v: v <= 2,
+            2,
+            "<=",
             "{:.2f}",
         ),
-        ("best run < 10 ms", "runs", runs, store["best_run_ms"], lambda v: v < 10, "{:.2f} ms"),
+        ("best run < 10 ms", "runs", runs, store["best_run_ms"], 10, "<", "{:.2f} ms"),
         (
             "best run >= 100x faster than MLflow's search",
             "runs",
             runs,
             _ratio(peer_ms(store, "mlflow_best_run_ms")[0], store["best_run_ms"]),
-            lambda v: v >= 100,
+            100,
+            ">=",
             (">" if peer_ms(store, "mlflow_best_run_ms")[1] else "") + "{:,.0f}x",
         ),
         (
@@ -97,7 +111,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "runs",
             runs,
             store["first_page_ms"],
-            lambda v: v < 10,
+            10,
+            "<",
             "{:.2f} ms",
         ),
         (
@@ -105,19 +120,14 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "runs",
             runs,
             _ratio(store["write_runs_per_s"], store["mlflow_write_runs_per_s"]),
-            lambda v: v >= 10,
+            10,
+            ">=",
             "{:.1f}x",
         ),
     ]
     out = [
-        {
-            "target": text,
-            "at": f"{size:,} {unit}",
-            "measured": value,
-            "shown": "n/a" if value is None else shape.format(value),
-            "met": None if value is None else bool(test(value)),
-        }
-        for text, unit, size, value, test, shape in checks
+        _target(text, f"{size:,} {unit}", value, goal, sense, shape)
+        for text, unit, size, value, goal, sense, shape in checks
     ]
     out += packed_targets(result.get("packed", []))
     out += asha_targets(result.get("asha"))
@@ -125,26 +135,44 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     out += portal_load_targets(result.get("portal_load", []))
     imported = result["import_tracking_s"]
     out.append(
-        {
-            "target": "import tracking well under 0.5 s",
-            "at": "a fresh interpreter",
-            "measured": imported,
-            "shown": f"{imported:.3f} s",
-            "met": imported < 0.5,
-        }
+        _target(
+            "import tracking well under 0.5 s",
+            "a fresh interpreter",
+            imported,
+            0.5,
+            "<",
+            "{:.3f} s",
+        )
     )
     return out
 
 
+MEETS: dict[str, Callable[[float, float], bool]] = {
+    "<=": lambda value, goal: value <= goal,
+    "<": lambda value, goal: value < goal,
+    ">=": lambda value, goal: value >= goal,
+}
+
+
+def _target(
+    text: str, at: str, value: float | None, goal: float, sense: str, shape: str
+) -> dict[str, Any]:
+    """One goal and what the run measured: `sense` says how the value must stand to the
+    goal (a key of MEETS); `shape` formats the value for people."""
+    return {
+        "target": text,
+        "at": at,
+        "measured": value,
+        "goal": goal,
+        "sense": sense,
+        "shown": "n/a" if value is None else shape.format(value),
+        "met": None if value is None else MEETS[sense](value, goal),
+    }
+
+
 def _ratio_target(target: str, at: str, ratio: float | None, goal: float) -> dict[str, Any]:
     """A goal on a ratio that must stay at or under `goal`."""
-    return {
-        "target": target,
-        "at": at,
-        "measured": ratio,
-        "shown": "n/a" if ratio is None else f"{ratio:.3f}",
-        "met": None if ratio is None else ratio <= goal,
-    }
+    return _target(target, at, ratio, goal, "<=", "{:.3f}")
 
 
 def packed_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -192,38 +220,36 @@ def portal_load_targets(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
         errors = row["one"]["errors"] + row["many"]["errors"] + row["many"]["unfinished"]
         workers = f"--workers {row['workers']}"
         out += [
-            {
-                "target": f"portal {workers}: a kept-alive connection's second request <= "
-                f"its first + {goals['reuse_ms']:g} ms (p50s)",
-                "at": at,
-                "measured": row["reuse"]["slower_ms"],
-                "shown": f"{row['reuse']['slower_ms']:+.1f} ms",
-                "met": row["met"]["reuse"],
-            },
-            {
-                "target": f"portal {workers}: {last['clients']} clients' req/s >= "
-                f"{goals['scaling']}x one client's",
-                "at": at,
-                "measured": row["scaling"],
-                "shown": f"{row['scaling']:.2f}x",
-                "met": row["met"]["scaling"],
-            },
-            {
-                "target": f"portal {workers}: {last['clients']} clients' p99 <= "
+            _target(
+                f"portal {workers}: a kept-alive connection's second request <= its first + "
+                f"{goals['reuse_ms']:g} ms (p50s)",
+                at,
+                row["reuse"]["slower_ms"],
+                goals["reuse_ms"],
+                "<=",
+                "{:+.1f} ms",
+            ),
+            _target(
+                f"portal {workers}: {last['clients']} clients' req/s >= {goals['scaling']}x "
+                "one client's",
+                at,
+                row["scaling"],
+                goals["scaling"],
+                ">=",
+                "{:.2f}x",
+            ),
+            _target(
+                f"portal {workers}: {last['clients']} clients' p99 <= "
                 f"{goals['p99_over_one_p50']:g}x one client's p50",
-                "at": at,
-                "measured": row["p99_over_one_p50"],
-                "shown": f"{row['p99_over_one_p50']:.1f}x (Little's bound "
-                f"{row['little_bound']:.1f}x)",
-                "met": row["met"]["p99"],
-            },
-            {
-                "target": f"portal {workers}: no errors under load",
-                "at": at,
-                "measured": errors,
-                "shown": f"{errors} errors",
-                "met": errors == 0,
-            },
+                at,
+                row["p99_over_one_p50"],
+                goals["p99_over_one_p50"],
+                "<=",
+                "{:.1f}x" + f" (Little's bound {row['little_bound']:.1f}x)",
+            ),
+            _target(
+                f"portal {workers}: no errors under load", at, errors, 0, "<=", "{:.0f} errors"
+            ),
         ]
     return out
 
@@ -407,7 +433,15 @@ def targets_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def markdown(result: dict[str, Any], plot_name: str) -> str:
+def render(result: dict[str, Any], out: Path) -> None:
+    """The plots and the markdown page of a run whose JSON is (or goes) at `out`."""
+    plot(result, out.with_suffix(".png"))
+    goals = out.with_name(f"{out.stem}-goals.png")
+    plot_goals(result["targets"], goals)
+    out.with_suffix(".md").write_text(markdown(result, out.with_suffix(".png").name, goals.name))
+
+
+def markdown(result: dict[str, Any], plot_name: str, goals_name: str) -> str:
     lines = [
         "# raysweep side by side with its peers",
         "",
@@ -437,9 +471,11 @@ def markdown(result: dict[str, Any], plot_name: str) -> str:
         *portal_table(result["portal"]),
         "",
         *portal_load_section(result.get("portal_load", [])),
-        "## Targets of issue 6",
+        "## Targets",
         "",
         *targets_table(result["targets"]),
+        "",
+        f"![each target's measure against its goal]({goals_name})",
         "",
         "## How it was measured",
         "",
@@ -494,6 +530,59 @@ def plot(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def goal_distance(target: dict[str, Any]) -> float | None:
+    """How a measure stands to its goal, as a factor: under 1 is met (the value under a
+    ceiling, or a floor under the value), over 1 missed by that factor. None when it has no
+    such factor (no measure, or a value or goal of zero or less)."""
+    value, goal = target["measured"], target["goal"]
+    if value is None or value <= 0 or goal <= 0:
+        return None
+    return goal / value if target["sense"] == ">=" else value / goal
+
+
+def plot_goals(rows: list[dict[str, Any]], path: Path) -> None:
+    """Every target as a factor of its goal on a log axis, met in green, missed in red; the
+    targets without such a factor (zero errors, a negative slow-down) are left to the table."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = [(t, d) for t in rows if (d := goal_distance(t)) is not None]
+    fig, ax = plt.subplots(figsize=(13, 0.42 * len(drawn) + 1.6))
+    for y, (target, distance) in enumerate(drawn):
+        colour = "tab:green" if target["met"] else "tab:red"
+        ax.hlines(y, 1, distance, color=colour, linewidth=3)
+        ax.plot([distance], [y], "o", color=colour)
+        ax.annotate(
+            f" {target['shown']}", (distance, y), va="center", fontsize=8,
+            ha="left" if distance >= 1 else "right",
+            xytext=(4 if distance >= 1 else -4, 0), textcoords="offset points",
+        )  # fmt: skip
+    ax.axvline(1, color="black", linewidth=1)
+    ax.set_yticks(range(len(drawn)), [f"{t['target']} ({t['at']})" for t, _ in drawn], fontsize=8)
+    ax.invert_yaxis()  # the table's order, top down
+    ax.set_xscale("log")
+    low, high = min(d for _, d in drawn), max(d for _, d in drawn)
+    ax.set_xlim(min(low, 0.5) / 30, max(high, 2) * 30)  # room for the values' labels
+    ax.set_xlabel("measure / goal (for a floor: goal / measure): left of 1 met, right missed")
+    ax.grid(True, axis="x", which="major", alpha=0.3)
+    ax.set_title("Each target against its goal", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path, help="a run's JSON file")
+    args = parser.parse_args()
+    result = json.loads(args.results.read_text())
+    result["targets"] = targets(result)
+    render(result, args.results)
+    print(f"wrote {args.results.with_suffix('.md')} and its plots")
+
+
 def _spread(values: list[float], gap_decades: float = 0.05) -> list[float]:
     """Label heights for ascending `values` on a log axis, at least `gap_decades` apart."""
     heights: list[float] = []
@@ -501,3 +590,8 @@ def _spread(values: list[float], gap_decades: float = 0.05) -> list[float]:
         low = math.log10(value)
         heights.append(max(low, heights[-1] + gap_decades) if heights else low)
     return [10**h for h in heights]
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tables' own modules
+    main()

@@ -2,9 +2,10 @@
 
     python tests/bench/run.py [--quick] --out FILE.json
 
-Writes FILE.json, FILE.md (tables, targets, method) and FILE.png (per-trial cost against
-trials). Everything runs in this one process tree, in the same minutes: the sweep's seven
-contenders in round robin per repetition on one shared Ray instance, then on the same Ray
+Writes FILE.json, FILE.md (tables, targets, method), FILE.png (per-trial cost against
+trials) and FILE-goals.png (every target against its goal). Everything runs in this one
+process tree, in the same minutes: the sweep's seven contenders in round robin per
+repetition on one shared Ray instance, then on the same Ray
 issue 19's large packed sweep, `--pack auto` against the plain loop, alternating; issue 16's
 random search with ASHA, the sweep against Tune alone (tests/bench/asha_bench.py), and
 issue 19's heavy trials, the sweep against a plain loop and a process pool
@@ -386,10 +387,8 @@ def notes(plan: Plan, quick: bool) -> list[str]:
 def write_outputs(result: dict[str, Any], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    plot = out.with_suffix(".png")
-    report.plot(result, plot)
-    out.with_suffix(".md").write_text(report.markdown(result, plot.name))
-    progress(f"wrote {out}, {out.with_suffix('.md')} and {plot}")
+    report.render(result, out)
+    progress(f"wrote {out}, {out.with_suffix('.md')} and its plots")
 
 
 def main() -> None:
