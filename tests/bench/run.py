@@ -392,7 +392,7 @@ def write_outputs(result: dict[str, Any], out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke check (~4 minutes)")
+    parser.add_argument("--quick", action="store_true", help="a smoke check (~6 minutes)")
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     args = parser.parse_args()
     plan = PLANS["quick" if args.quick else "full"]
