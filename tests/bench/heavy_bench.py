@@ -8,9 +8,10 @@ each fit taking one to two seconds here, three ways, in turn, after an untimed w
 of each:
 - loop_s: a plain loop in this process: each cell fitted and scored by the sweep's own
   `fit_cell` on the same train/test split, its model dumped with joblib;
-- pool_s: the same cells over a pool of fresh processes, one per CPU (`ProcessPoolExecutor`, spawned
-  inside the clock, each loading the CSV once; a cell goes to whichever process is free):
-  no Ray, no records, so the nearest a sweep on these cores can come, start-up included;
+- pool_s: the same cells over a pool of fresh processes, one per CPU
+  (`ProcessPoolExecutor`, spawned inside the clock, each loading the CSV once; a cell goes
+  to whichever process is free): no Ray, no records, so the nearest a sweep on these cores
+  can come, start-up included;
 - sweep_s: `run_sweep(estimator=..., params=..., data=the CSV)`, one cell per trial
   (the default `pack=1`), recorded in a fresh SQLite workspace, on a local Ray instance of
   `--cpus` CPUs (started once, not timed), or with `--cluster` on the test cluster of
