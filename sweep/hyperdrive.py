@@ -714,7 +714,7 @@ class HyperDriveRun(Run):
             )
         scored = [r for r in rows if r["best_primary_metric"] is not None]
         scored.sort(
-            key=lambda r: float(cast(float, r["best_primary_metric"])), reverse=maximize != reverse
+            key=lambda r: cast(float, r["best_primary_metric"]), reverse=maximize != reverse
         )
         ordered = scored + [r for r in rows if r["best_primary_metric"] is None]
         return ordered[:top] if top else ordered

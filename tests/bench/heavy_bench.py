@@ -51,7 +51,6 @@ PARAMS = {
 }
 SEED = 0
 GOAL = 0.6
-LOCAL = "a local Ray of 2 CPUs"
 CLUSTER = "the test cluster: 2 worker nodes of 1 CPU"
 
 
@@ -156,12 +155,12 @@ def sweep(csv: Path, folder: Path) -> float:
 
 
 def measure(
-    repeat: int = 3, *, on: str = LOCAL, cpus: int = 2, base: Path | None = None
+    repeat: int = 3, *, cpus: int = 2, cluster: bool = False, base: Path | None = None
 ) -> dict[str, Any]:
-    """Issue 19's heavy-trials row, on the Ray this process is connected to (described by
-    `on`, with `cpus` CPUs for trials, as many as the pool's processes): medians `loop_s`,
-    `pool_s` and `sweep_s`, the pool's and the sweep's ratios to the loop (`pool_ratio`,
-    `ratio`), the `goal`, and every repetition (`reps`)."""
+    """Issue 19's heavy-trials row, on the Ray this process is connected to (a local one of
+    `cpus` CPUs, or the test cluster), the pool having as many processes: where it ran
+    (`on`), medians `loop_s`, `pool_s` and `sweep_s`, the pool's and the sweep's ratios to
+    the loop (`pool_ratio`, `ratio`), the `goal`, and every repetition (`reps`)."""
     contenders = (
         ("loop_s", loop),
         ("pool_s", lambda csv, folder: pool(csv, folder, cpus)),
@@ -182,7 +181,7 @@ def measure(
     return {
         "cells": len(cells()),
         "repeat": repeat,
-        "on": on,
+        "on": CLUSTER if cluster else f"a local Ray of {cpus} CPUs",
         "loop_s": loop_s,
         "pool_s": pool_s,
         "sweep_s": sweep_s,
@@ -206,7 +205,7 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
     ]
     for row in rows:
         lines.append(
-            f"| {row.get('on', LOCAL)} | {row['cells']} | {shown(row['loop_s'], 2)} "
+            f"| {row['on']} | {row['cells']} | {shown(row['loop_s'], 2)} "
             f"| {shown(row.get('pool_s'), 2)} | {shown(row['sweep_s'], 2)} "
             f"| {shown(row.get('pool_ratio'), 3)} | {shown(row['ratio'], 3)} "
             f"| ≤ {row['goal']} |"
@@ -260,8 +259,7 @@ def main() -> None:
         if not args.cluster:
             start_ray(args.cpus)
         progress(f"Ray start-up (not counted): {time.perf_counter() - started:.1f} s")
-        on = CLUSTER if args.cluster else f"a local Ray of {args.cpus} CPUs"
-        row = measure(args.repeat, on=on, cpus=2 if args.cluster else args.cpus)
+        row = measure(args.repeat, cpus=2 if args.cluster else args.cpus, cluster=args.cluster)
     print(f"\n{row['cells']} cells, one per trial; medians of {args.repeat}\n")
     print("\n".join(table([row])))
     if args.json:

@@ -282,7 +282,7 @@ def portal(config: Path, workers: int, log: Path) -> Iterator[int]:
 
 @dataclass
 class Row:
-    """One server configuration: its one-client and many-client phases and the goals."""
+    """One server configuration: its phases and the figures its goals are set on."""
 
     workers: int
     reuse: Reuse
@@ -291,15 +291,6 @@ class Row:
     scaling: float  # many.per_s / one.per_s
     p99_over_one_p50: float
     little_bound: float  # the least p99 / one-client p50 that many.per_s allows
-
-    @property
-    def met(self) -> dict[str, bool]:
-        return {
-            "reuse": self.reuse.slower_ms <= GOAL_REUSE_MS,
-            "scaling": self.scaling >= GOAL_SCALING,
-            "p99": self.p99_over_one_p50 <= GOAL_P99_OVER_P50,
-            "errors": self.one.errors + self.many.errors + self.many.unfinished == 0,
-        }
 
 
 def measure(config: Path, runs: int, workers: int, experiment: str, log: Path) -> Row:
@@ -345,7 +336,6 @@ def result(rows: list[Row], runs: int) -> dict[str, Any]:
             {
                 **asdict(r),
                 "reuse": {**asdict(r.reuse), "slower_ms": r.reuse.slower_ms},
-                "met": r.met,
             }
             for r in rows
         ],

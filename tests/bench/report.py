@@ -435,10 +435,10 @@ def targets_table(rows: list[dict[str, Any]]) -> list[str]:
 
 def render(result: dict[str, Any], out: Path) -> None:
     """The plots and the markdown page of a run whose JSON is (or goes) at `out`."""
-    plot(result, out.with_suffix(".png"))
-    goals = out.with_name(f"{out.stem}-goals.png")
+    trials, goals = out.with_suffix(".png"), out.with_name(f"{out.stem}-goals.png")
+    plot(result, trials)
     plot_goals(result["targets"], goals)
-    out.with_suffix(".md").write_text(markdown(result, out.with_suffix(".png").name, goals.name))
+    out.with_suffix(".md").write_text(markdown(result, trials.name, goals.name))
 
 
 def markdown(result: dict[str, Any], plot_name: str, goals_name: str) -> str:
